@@ -4,7 +4,6 @@
 # make install    PREFIX=/usr/local DESTDIR=
 # Pipelines (make data, train, generate, ...) live in pipelines/*.mk.
 
-.POSIX:
 .SUFFIXES:
 .DELETE_ON_ERROR:
 SHELL = /bin/bash
