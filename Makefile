@@ -62,7 +62,7 @@ $(OBJ)/tests/%: tests/%.c $(OBJ)/libdrumvae.a $(LIB_HDR)
 # skip when it is absent).
 GMD_DEFAULT = $(firstword $(wildcard ../shared/data/groove))
 GMD ?= $(GMD_DEFAULT)
-check: all
+check: all asan
 	DRUMVAE_BIN=$(abspath $(BIN)) DRUMVAE_OBJ=$(abspath $(OBJ)) GMD=$(abspath $(GMD)) \
 	OPENBLAS_NUM_THREADS=1 prove --exec '' $(PROVEFLAGS) $(sort $(wildcard tests/*.t)) $(TEST_BINS)
 
@@ -92,4 +92,6 @@ clean:
 
 .PHONY: all check asan install uninstall lint-man clean
 
--include $(sort $(wildcard pipelines/*.mk))
+# Fragments: pipelines (data, train, generate, eval, bench) and test extras
+# (fuzzing). Each adds its own targets.
+-include $(sort $(wildcard pipelines/*.mk) $(wildcard tests/*.mk))
