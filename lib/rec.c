@@ -2,8 +2,10 @@
  * MessagePack object at a time by walking its headers over the bytes it has,
  * reading more until the object is complete; only then does msgpack-c decode
  * it, so allocation is bounded by the record's size. */
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rec.h"
 #include "util.h"
@@ -57,11 +59,13 @@ be(const unsigned char *p, int n)
 }
 
 /* Length of the complete MessagePack object at p[0..n): >0 its length,
- * 0 incomplete, -1 invalid (reserved byte 0xc1 or nesting too deep). */
+ * 0 incomplete, -1 invalid (reserved byte 0xc1 or nesting too deep),
+ * -2 claims more than REC_MAX_BYTES, -3 more than REC_MAX_ITEMS items. */
 static long long
 span(const unsigned char *p, size_t n)
 {
 	uint64_t left[REC_MAX_DEPTH + 1]; /* items still owed at each level */
+	uint64_t total = 0; /* items of all containers: msgpack-c allocates 24 bytes each */
 	int depth = 0;
 	size_t i = 0;
 
@@ -137,15 +141,17 @@ span(const unsigned char *p, size_t n)
 				break;
 			}
 		}
-		if (skip > n || i + hdr + skip > n)
+		if (i + hdr + skip > REC_MAX_BYTES)
+			return -2;
+		if (i + hdr + skip > n)
 			return 0;
 		i += hdr + skip;
 		if (items) {
 			if (depth == REC_MAX_DEPTH)
 				return -1;
-			/* each item takes at least one byte */
-			if (items > REC_MAX_BYTES)
-				return -1;
+			total += items;
+			if (total > REC_MAX_ITEMS)
+				return -3;
 			left[++depth] = items;
 		}
 	}
@@ -179,8 +185,16 @@ rec_read(RecReader *r, Rec *rec)
 
 	for (;;) {
 		n = span(r->buf + r->off, r->len - r->off);
-		if (n < 0) {
-			recerr(r, "not MessagePack (reserved byte or nesting too deep)");
+		if (n == -1) {
+			recerr(r, "not MessagePack (reserved byte 0xc1 or nesting deeper than 32)");
+			return -1;
+		}
+		if (n == -2) {
+			recerr(r, "record larger than the 64 MiB limit");
+			return -1;
+		}
+		if (n == -3) {
+			recerr(r, "record holds more than 2^20 MessagePack objects");
 			return -1;
 		}
 		if (n > 0)
@@ -204,15 +218,27 @@ rec_read(RecReader *r, Rec *rec)
 			r->cap *= 2;
 			r->buf = erealloc(r->buf, r->cap);
 		}
-		size_t got = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
-		r->len += got;
-		if (got == 0) {
-			if (ferror(r->f)) {
-				warn("%s: read error:", r->name);
-				return -1;
-			}
-			r->eof = 1;
+		/* read(2) returns what a pipe holds now, so a record is handled
+		 * as soon as it is complete; fread would wait for a full buffer */
+		ssize_t got;
+		int fd = fileno(r->f);
+
+		if (fd >= 0) {
+			do
+				got = read(fd, r->buf + r->len, r->cap - r->len);
+			while (got < 0 && errno == EINTR);
+		} else {
+			got = (ssize_t)fread(r->buf + r->len, 1, r->cap - r->len, r->f);
+			if (got == 0 && ferror(r->f))
+				got = -1;
 		}
+		if (got < 0) {
+			warn("%s: read error:", r->name);
+			return -1;
+		}
+		r->len += (size_t)got;
+		if (got == 0)
+			r->eof = 1;
 	}
 
 	size_t off = 0;
@@ -222,14 +248,14 @@ rec_read(RecReader *r, Rec *rec)
 		return -1;
 	}
 	r->off += (size_t)n;
-
-	memset(rec, 0, offsetof(Rec, err) + 1);
-	rec->src = r->name;
-	rec->index = r->index++;
 	if (r->up.data.type != MSGPACK_OBJECT_MAP) {
 		recerr(r, "not a map");
 		return -1;
 	}
+
+	memset(rec, 0, offsetof(Rec, err) + 1);
+	rec->src = r->name;
+	rec->index = r->index++;
 	rec->map = &r->up.data.via.map;
 	rec_str(rec, "kind", rec->kind, sizeof(rec->kind));
 	rec->v = rec_int(rec, "v");

@@ -13,6 +13,7 @@
 
 #define REC_MAX_BYTES (64u << 20) /* largest record a reader accepts */
 #define REC_MAX_DEPTH 32
+#define REC_MAX_ITEMS (1u << 20) /* objects in one record: msgpack-c spends 24 bytes each */
 
 typedef struct RecReader RecReader;
 

@@ -1,0 +1,221 @@
+#!/bin/sh
+# preprocess.t: `make data` (pipelines/preprocess.mk) on a small GMD made here
+# with mido: one .rec per split, byte-identical to the one-process pipeline for
+# any batch size, summary, a broken file fails without a partial target, the
+# missing-GMD error; with $GMD the full TFDS-compatible build. Python inside sh.
+exec /usr/bin/python3 - "$@" <<'PYEOF'
+# --- harness: minimal MessagePack, TAP and tool runner (no msgpack module) ---
+import os, re, struct, subprocess, sys, tempfile
+BIN = os.environ.get('DRUMVAE_BIN') or os.path.join(os.getcwd(), 'bin')
+GMD = os.environ.get('GMD', '')
+if GMD and not os.path.isfile(os.path.join(GMD, 'info.csv')):
+    GMD = ''
+TMP = tempfile.mkdtemp(prefix='drumvae-test.')
+def pack(o):
+    if o is None: return b'\xc0'
+    if o is True or o is False: return b'\xc3' if o else b'\xc2'
+    if isinstance(o, int):
+        if 0 <= o < 128: return bytes([o])
+        return b'\xd3' + struct.pack('>q', o)
+    if isinstance(o, float): return b'\xcb' + struct.pack('>d', o)
+    if isinstance(o, str):
+        b = o.encode()
+        return (bytes([0xa0 | len(b)]) if len(b) < 32 else b'\xdb' + struct.pack('>I', len(b))) + b
+    if isinstance(o, (bytes, bytearray)): return b'\xc6' + struct.pack('>I', len(o)) + bytes(o)
+    if isinstance(o, dict):
+        return b'\xdf' + struct.pack('>I', len(o)) + b''.join(pack(k) + pack(v) for k, v in o.items())
+    raise TypeError(o)
+def unpack(b, i=0):
+    c = b[i]; i += 1
+    if c < 0x80: return c, i
+    if c >= 0xe0: return c - 256, i
+    if 0x80 <= c <= 0x8f or c in (0xde, 0xdf):
+        n = c & 15
+        if c > 0x8f:
+            w = 2 if c == 0xde else 4; n = int.from_bytes(b[i:i+w], 'big'); i += w
+        d = {}
+        for _ in range(n):
+            k, i = unpack(b, i); v, i = unpack(b, i); d[k] = v
+        return d, i
+    if 0x90 <= c <= 0x9f or c in (0xdc, 0xdd):
+        n = c & 15
+        if c > 0x9f:
+            w = 2 if c == 0xdc else 4; n = int.from_bytes(b[i:i+w], 'big'); i += w
+        a = []
+        for _ in range(n):
+            v, i = unpack(b, i); a.append(v)
+        return a, i
+    if 0xa0 <= c <= 0xbf or c in (0xd9, 0xda, 0xdb, 0xc4, 0xc5, 0xc6):
+        n = c & 31
+        if c > 0xbf:
+            w = {0xd9: 1, 0xda: 2, 0xdb: 4, 0xc4: 1, 0xc5: 2, 0xc6: 4}[c]
+            n = int.from_bytes(b[i:i+w], 'big'); i += w
+        s = bytes(b[i:i+n]); i += n
+        return (s if c in (0xc4, 0xc5, 0xc6) else s.decode()), i
+    if c == 0xc0: return None, i
+    if c in (0xc2, 0xc3): return c == 0xc3, i
+    if c == 0xca: return struct.unpack('>f', b[i:i+4])[0], i + 4
+    if c == 0xcb: return struct.unpack('>d', b[i:i+8])[0], i + 8
+    for code, fmt, w in ((0xcc, '>B', 1), (0xcd, '>H', 2), (0xce, '>I', 4), (0xcf, '>Q', 8),
+                         (0xd0, '>b', 1), (0xd1, '>h', 2), (0xd2, '>i', 4), (0xd3, '>q', 8)):
+        if c == code: return struct.unpack(fmt, b[i:i+w])[0], i + w
+    raise ValueError('byte 0x%02x at %d' % (c, i - 1))
+def records(b):
+    i, out = 0, []
+    while i < len(b):
+        r, i = unpack(b, i); out.append(r)
+    return out
+def bins(fmt, a): return struct.pack('<%d%s' % (len(a), fmt), *a)
+def unbin(fmt, b): return list(struct.unpack('<%d%s' % (len(b) // struct.calcsize(fmt), fmt), b))
+def f32(x): return struct.unpack('<f', struct.pack('<f', x))[0]
+def notes_rec(id, notes, qpm=120.0, tempos=None, ts=((0.0, 4, 4),), end_s=None, tpq=480, **extra):
+    """notes: (on_s, off_s, pitch, velocity[, channel]) tuples, sorted here"""
+    notes = sorted(notes, key=lambda n: (n[0], n[2]))
+    tempos = tempos if tempos is not None else [(0.0, qpm)]
+    if end_s is None:
+        end_s = max([n[1] for n in notes] + [0.0])
+    r = {'kind': 'notes', 'v': 1, 'id': id, 'source': id, 'tpq': tpq, 'end_s': end_s,
+         'ntempo': len(tempos), 'tempo_s': bins('d', [t[0] for t in tempos]),
+         'tempo_qpm': bins('d', [t[1] for t in tempos]),
+         'nts': len(ts), 'ts_s': bins('d', [t[0] for t in ts]),
+         'ts_num': bytes(t[1] for t in ts), 'ts_den': bytes(t[2] for t in ts),
+         'n': len(notes), 'on_s': bins('d', [n[0] for n in notes]),
+         'off_s': bins('d', [n[1] for n in notes]), 'pitch': bytes(n[2] for n in notes),
+         'velocity': bytes(n[3] for n in notes),
+         'channel': bytes((n[4] if len(n) > 4 else 9) for n in notes)}
+    r.update(extra)
+    return r
+def stream(recs): return b''.join(pack(r) for r in recs)
+def run(cmd, inp=b''):
+    """cmd: a tool name plus arguments, or a list of such lists (a pipe)"""
+    if isinstance(cmd[0], str): cmd = [cmd]
+    data, err, st = inp, '', 0
+    for c in cmd:
+        p = subprocess.run([os.path.join(BIN, c[0])] + list(c[1:]), input=data, capture_output=True)
+        data, err, st = p.stdout, err + p.stderr.decode(errors='replace'), p.returncode
+        if st:
+            break
+    return st, data, err
+N = [0, 0]
+def ok(cond, desc, diag=''):
+    N[0] += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', N[0], desc))
+    if not cond:
+        N[1] += 1
+        for l in str(diag).splitlines():
+            print('# ' + l)
+    sys.stdout.flush()
+    return cond
+def skip(desc, why):
+    N[0] += 1
+    print('ok %d - %s # skip %s' % (N[0], desc, why))
+def fails(desc, cmd, inp, want, pattern):
+    """cmd must exit `want`, print nothing on stdout and match pattern on stderr"""
+    st, out, err = run(cmd, inp)
+    ok(st == want and not out and re.search(pattern, err), desc,
+       'exit %d (want %d), %d bytes on stdout, stderr:\n%s' % (st, want, len(out), err))
+def done():
+    print('1..%d' % N[0])
+    subprocess.run(['rm', '-rf', TMP])
+    sys.exit(1 if N[1] else 0)
+# --- end of harness ---
+import csv, time
+ROOT = os.environ.get('DRUMVAE_ROOT') or os.getcwd()
+
+def make(*args):
+    env = {k: v for k, v in os.environ.items() if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL')}
+    p = subprocess.run(['make', '--no-print-directory', '-C', ROOT, 'BIN=' + BIN, 'PREPROC_TOOLS='] + list(args),
+                       capture_output=True, env=env)
+    return p.returncode, p.stdout.decode(errors='replace'), p.stderr.decode(errors='replace')
+
+def midi_file(path, bpm, bars, num=4, seed=0):
+    import mido
+    m = mido.MidiFile(type=0, ticks_per_beat=480)
+    tr = mido.MidiTrack(); m.tracks.append(tr)
+    tr.append(mido.MetaMessage('time_signature', numerator=num, denominator=4, time=0))
+    tr.append(mido.MetaMessage('set_tempo', tempo=round(6e7 / bpm), time=0))
+    ev = []
+    for b in range(bars):
+        for q in range(num * 2):                      # eighths: hi-hat, kick on 1, snare on 3
+            t = (b * num * 2 + q) * 240 + (seed * 7 + q * 3) % 11
+            ev += [(t, 'note_on', 42, 60 + q), (t + 60, 'note_off', 42, 0)]
+            if q == 0: ev += [(t, 'note_on', 36, 100), (t + 90, 'note_off', 36, 0)]
+            if q == 4: ev += [(t, 'note_on', 38, 90 + seed), (t + 90, 'note_off', 38, 0)]
+    ev.sort()
+    now = 0
+    for t, kind, pitch, vel in ev:
+        tr.append(mido.Message(kind, channel=9, note=pitch, velocity=vel, time=t - now)); now = t
+    m.save(path)
+
+# a small GMD: info.csv + MIDI files
+gmd = os.path.join(TMP, 'gmd')
+rows = [('drummer1', 'train', 100, 8, 4), ('drummer1', 'validation', 90, 6, 4), ('drummer2', 'train', 120, 9, 4),
+        ('drummer2', 'test', 110, 5, 4), ('drummer3', 'train', 95, 7, 3), ('drummer3', 'train', 130, 12, 4)]
+os.makedirs(os.path.join(gmd, 'drummer1', 's1')); os.makedirs(os.path.join(gmd, 'drummer2', 's1'))
+os.makedirs(os.path.join(gmd, 'drummer3', 's1'))
+with open(os.path.join(gmd, 'info.csv'), 'w') as f:
+    f.write('drummer,session,id,style,bpm,beat_type,time_signature,midi_filename,audio_filename,duration,split\n')
+    for i, (d, split, bpm, bars, num) in enumerate(rows):
+        name = '%s/s1/%d_rock_%d_beat_%d-4.mid' % (d, i, bpm, num)
+        midi_file(os.path.join(gmd, name), bpm, bars, num, i)
+        f.write('%s,%s/s1,%s/s1/%d,rock,%d,beat,%d-4,%s,,%.1f,%s\n' % (d, d, d, i, bpm, num, name, bars * 2.4, split))
+have = os.path.exists(os.path.join(BIN, 'midi-read'))
+try:
+    import mido
+except ImportError:
+    have = False
+
+# 1-3: make data on the small GMD, batched and one file per job
+if have:
+    data = os.path.join(TMP, 'data')
+    st, out, err = make('data', 'GMD=' + gmd, 'DATA_DIR=' + data, 'DATA_BATCH=2')
+    recs = {s: records(open(os.path.join(data, s + '.rec'), 'rb').read()) if os.path.exists(os.path.join(data, s + '.rec')) else None
+            for s in ('train', 'validation', 'test')}
+    ok(st == 0 and all(recs.values()) and all(r['split'] == s for s, rs in recs.items() for r in rs or []),
+       'make data: train/validation/test.rec, each record of its split', 'exit %d\n%s\n%s' % (st, out, err))
+    files = [os.path.join(gmd, r['midi_filename']) for r in csv.DictReader(open(os.path.join(gmd, 'info.csv')))
+             if r['split'] == 'train']
+    st2, ref, err2 = run([['midi-read', '--info', os.path.join(gmd, 'info.csv'), '--root', gmd] + files,
+                          ['quantize'], ['drumclass'], ['window4bar']])
+    got = open(os.path.join(data, 'train.rec'), 'rb').read() if recs['train'] else b''
+    ok(st2 == 0 and got == ref and len(records(ref)) > 10,
+       'train.rec is byte-identical to the pipeline in one process (order kept)', '%d vs %d bytes\n%s' % (len(got), len(ref), err2))
+    data1 = os.path.join(TMP, 'data1')
+    st, out, err = make('data', 'GMD=' + gmd, 'DATA_DIR=' + data1, 'DATA_BATCH=1')
+    same = all(open(os.path.join(data, s + '.rec'), 'rb').read() == open(os.path.join(data1, s + '.rec'), 'rb').read()
+               for s in ('train', 'validation', 'test')) if st == 0 else False
+    ok(same, 'one file per job gives the same bytes', err)
+    ok(re.search(r'window4bar: train\s+\d+\s+\d+\s+0\s+\d+\s+%d' % len(recs['train'] or []), err) is not None,
+       'the window summary is printed per split', err)
+    # 5: a bad MIDI file fails the build and leaves no partial target
+    bad = os.path.join(gmd, 'drummer2/s1/2_rock_120_beat_4-4.mid')
+    good_bytes = open(bad, 'rb').read()
+    open(bad, 'wb').write(good_bytes[:40])
+    data2 = os.path.join(TMP, 'data2')
+    st, out, err = make(os.path.join(data2, 'train.rec'), 'GMD=' + gmd, 'DATA_DIR=' + data2)
+    ok(st != 0 and not os.path.exists(os.path.join(data2, 'train.rec')) and '2_rock_120' in err,
+       'a broken MIDI file fails make data and deletes the partial target', 'exit %d\n%s' % (st, err))
+    open(bad, 'wb').write(good_bytes)
+else:
+    for d in ('make data', 'byte-identical', 'one file per job', 'summary', 'broken MIDI file'):
+        skip(d, 'midi-read or python3-mido not available')
+
+# 4: no GMD: a clear error, nothing built
+st, out, err = make('data', 'GMD=' + os.path.join(TMP, 'nothere'), 'DATA_DIR=' + os.path.join(TMP, 'none'))
+ok(st != 0 and 'no Groove MIDI Dataset: set GMD=dir' in err and not os.path.exists(os.path.join(TMP, 'none')),
+   'make data without a GMD: a clear error', err)
+
+# 6: the full GMD (skipped without $GMD)
+if GMD and have:
+    data = os.path.join(TMP, 'full')
+    t0 = time.time()
+    st, out, err = make('data', 'GMD=' + GMD, 'DATA_DIR=' + data, 'WINDOW_OPTS=--compat tfds')
+    dt = time.time() - t0
+    counts = {s: len(records(open(os.path.join(data, s + '.rec'), 'rb').read())) if st == 0 else 0
+              for s in ('train', 'validation', 'test')}
+    ok(st == 0 and counts == {'train': 15591, 'validation': 1929, 'test': 1901},
+       'full GMD, WINDOW_OPTS=--compat tfds: 15591/1929/1901 patterns (%.1f s)' % dt, '%s\n%s' % (counts, err))
+else:
+    skip('full GMD make data', 'GMD or midi-read not available')
+done()
+PYEOF
