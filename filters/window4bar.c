@@ -27,6 +27,7 @@ static struct { char name[32]; size_t n[NSTAT]; } splits[MAXSPLITS];
 static size_t nsplits;
 static int tfds, quiet;
 static int64_t hop = 1;
+static int64_t maxper, emitted; /* --max: patterns per input record (0: all) */
 
 typedef struct {
 	int vel[PAT_T][PAT_C];        /* -1: empty */
@@ -38,7 +39,8 @@ typedef struct {
 static void
 usage(int status)
 {
-	fprintf(stderr, "usage: %s [--compat tfds] [--hop BARS] [--quiet] [--strict] [file ...]\n", argv0);
+	fprintf(stderr, "usage: %s [--compat tfds] [--hop BARS] [--max N] [--quiet] [--strict]\n"
+	    "       [file ...]\n", argv0);
 	exit(status);
 }
 
@@ -116,6 +118,9 @@ emit(RecWriter *w, Rec *rec, const Cells *c, double qpm, int64_t bar, size_t *st
 		st[QUIET]++;
 		return;
 	}
+	if (maxper && emitted >= maxper)
+		return;
+	emitted++;
 	for (int t = 0; t < PAT_T; t++)
 		for (int k = 0; k < PAT_C; k++) {
 			if (c->vel[t][k] < 0)
@@ -304,6 +309,7 @@ windows(Rec *rec, RecWriter *w)
 	if (!grid_from_rec(rec, &g, 1))
 		return 0;
 	st = stat_row(rec);
+	emitted = 0;
 	for (size_t i = 1; i < g.n; i++)
 		if (g.on_s[i] < g.on_s[i - 1]) {
 			rec_seterr(rec, "on_s", "notes %zu and %zu are not in time order", i - 1, i);
@@ -347,6 +353,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "compat", required_argument, NULL, 'c' },
 		{ "hop", required_argument, NULL, 'H' },
+		{ "max", required_argument, NULL, 'm' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -367,6 +374,11 @@ main(int argc, char *argv[])
 		case 'H':
 			hop = strtol(optarg, &end, 10);
 			if (*end || hop < 1 || hop > 64)
+				usage(2);
+			break;
+		case 'm':
+			maxper = strtoll(optarg, &end, 10);
+			if (*end || maxper < 1)
 				usage(2);
 			break;
 		case 'q': quiet = 1; break;

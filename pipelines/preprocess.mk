@@ -44,7 +44,8 @@ $(DATA_DIR)/%.rec: $(PREPROC_TOOLS) $(wildcard $(GMD_CSV)) | gmd-check
 	printf '%s\n' "$$files" | awk NF | \
 	G='$(GMD)' PARALLEL_SHELL=/bin/bash parallel -k -N $$b -j $$j --halt now,fail=1 \
 		'set -o pipefail; $(BIN)/midi-read --info "$$G/info.csv" --root "$$G" {} | $(BIN)/quantize | $(BIN)/drumclass --map $(DRUMMAP)' | \
-	$(BIN)/window4bar $(WINDOW_OPTS) > $@
+	$(BIN)/window4bar $(WINDOW_OPTS) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
 
 # Benchmark: `make data` from clean, BENCH_RUNS times, against baselines
 # timed in the same run: one file per parallel job (-N 1), and all files in

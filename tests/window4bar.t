@@ -353,6 +353,11 @@ ok(st == 0 and s.get('train', [0])[2] > 0 and s['train'][0] == s['train'][2] + s
 rec = notes_rec('h.mid', [(0.5 * i, 0.5 * i + 0.1, 36, 90) for i in range(28)], split='train')
 st, p, s, err = w4(['--hop', '2'], grid(rec))
 ok(sorted(p) == ['h.mid#bar0', 'h.mid#bar2'], '--hop 2: windows at bars 0 and 2 of 7', sorted(p))
+st, p, s, err = w4(['--max', '1'], grid(rec))
+ok(st == 0 and sorted(p) == ['h.mid#bar0'] and s['train'][0] == 4,
+   '--max 1: only the first window is written, all are counted', (sorted(p), s))
+st, p, s, err = w4(['--max', '0'], grid(rec))
+ok(st == 2 and not p, '--max 0 is bad usage', err)
 
 # 6: --compat tfds cuts by the CSV bpm, rounds bars half to even (Python round)
 for end, want in ((13.0, 3), (15.0, 5), (14.9, 4)):
