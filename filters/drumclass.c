@@ -9,6 +9,7 @@
 #include "drum_map.h"
 #include "grid.h"
 #include "rec.h"
+#include "rec_input.h"
 #include "util.h"
 
 static DrumMap map;
@@ -24,8 +25,9 @@ usage(int status)
 
 /* 1 ok (record written), 0 bad record. */
 static int
-classify(Rec *rec, RecWriter *w)
+classify(Rec *rec, void *ctx)
 {
+	RecWriter *w = ctx;
 	static const char *const own[] = {
 		"n", "step", "offset", "on_s", "off_s", "pitch", "velocity", "channel", "class",
 		"map", NULL,
@@ -115,7 +117,7 @@ main(int argc, char *argv[])
 	const char *spec = "roland";
 	char err[512];
 	RecWriter w;
-	int c, status = 0;
+	int c, status;
 
 	argv0 = "drumclass";
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -129,37 +131,7 @@ main(int argc, char *argv[])
 	if (!drum_map_get(&map, spec, err, sizeof(err)))
 		die(2, "%s", err);
 	recw_init(&w);
-	for (int i = optind; i < argc || i == optind; i++) {
-		const char *path = i < argc ? argv[i] : "-";
-		int isstdin = strcmp(path, "-") == 0;
-		FILE *f = isstdin ? stdin : fopen(path, "rb");
-		RecReader *r;
-		Rec rec;
-		int st;
-
-		if (!f) {
-			warn("%s:", path);
-			status = 1;
-			if (strict)
-				break;
-			continue;
-		}
-		r = rec_reader_new(f, isstdin ? "stdin" : path);
-		while ((st = rec_read(r, &rec)) > 0)
-			if (!classify(&rec, &w)) {
-				rec_report(&rec);
-				status = 1;
-				if (strict)
-					break;
-			}
-		if (st < 0)
-			status = 1;
-		rec_reader_free(r);
-		if (!isstdin)
-			fclose(f);
-		if (status && strict)
-			break;
-	}
+	status = rec_each(argc - optind, argv + optind, strict, classify, &w);
 	recw_free(&w);
 	report();
 	efflush_stdout();

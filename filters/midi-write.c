@@ -13,6 +13,7 @@
 
 #include "midi_write.h"
 #include "rec.h"
+#include "rec_input.h"
 #include "rec_pattern.h"
 #include "util.h"
 
@@ -409,6 +410,31 @@ outpath(const char *id)
 	}
 }
 
+/* Convert one record; with -o DIR write its file. 1 ok, 0 bad record. */
+static int
+convert(Rec *rec, void *ctx)
+{
+	int good;
+
+	if (!strcmp(rec->kind, "pattern"))
+		good = pattern(rec);
+	else if (!strcmp(rec->kind, "grid"))
+		good = grid(rec);
+	else if (!strcmp(rec->kind, "notes"))
+		good = notes(rec);
+	else
+		good = 0, rec_seterr(rec, "kind", "is \"%s\", want pattern, grid or notes", rec->kind);
+	if (good && dir) {
+		char *out = outpath(rec->id);
+
+		flush(out);
+		free(out);
+	} else if (dir) {
+		reset();
+	}
+	return good;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -419,7 +445,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, strict = 0, status = 0;
+	int c, strict = 0, status;
 	char *e;
 
 	argv0 = "midi-write";
@@ -457,51 +483,7 @@ main(int argc, char *argv[])
 	if (dir && mkdir(dir, 0777) < 0 && errno != EEXIST)
 		eprintf("%s:", dir);
 	midi_init(&seq);
-	argv += optind;
-	argc -= optind;
-	for (int i = 0; i < (argc ? argc : 1) && !(strict && status); i++) {
-		const char *path = argc ? argv[i] : "-";
-		int isstdin = !strcmp(path, "-");
-		FILE *f = isstdin ? stdin : fopen(path, "rb");
-		RecReader *r;
-		Rec rec;
-		int st, good;
-
-		if (!f) {
-			warn("%s:", path);
-			status = 1;
-			continue;
-		}
-		r = rec_reader_new(f, isstdin ? "stdin" : path);
-		while ((st = rec_read(r, &rec)) > 0) {
-			if (!strcmp(rec.kind, "pattern"))
-				good = pattern(&rec);
-			else if (!strcmp(rec.kind, "grid"))
-				good = grid(&rec);
-			else if (!strcmp(rec.kind, "notes"))
-				good = notes(&rec);
-			else
-				good = 0, rec_seterr(&rec, "kind", "is \"%s\", want pattern, grid or notes", rec.kind);
-			if (!good) {
-				rec_report(&rec);
-				status = 1;
-				if (dir)
-					reset();
-				if (strict)
-					break;
-			} else if (dir) {
-				char *out = outpath(rec.id);
-
-				flush(out);
-				free(out);
-			}
-		}
-		if (st < 0)
-			status = 1;
-		rec_reader_free(r);
-		if (!isstdin)
-			fclose(f);
-	}
+	status = rec_each(argc - optind, argv + optind, strict, convert, NULL);
 	if (file && status)
 		warn("%s: not written", strcmp(file, "-") ? file : "stdout");
 	else if (file)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rec_input.h"
 #include "rec_pattern.h"
 #include "util.h"
 
@@ -195,6 +196,24 @@ write_svg(const char *dir, const Pattern *p, double scale)
 	}
 }
 
+typedef struct {
+	const char *dir;
+	double scale;
+} Out;
+
+/* Draw one pattern record into a file; 1 ok, 0 bad record. */
+static int
+draw(Rec *rec, void *ctx)
+{
+	const Out *o = ctx;
+	static Pattern p;
+
+	if (!pattern_from_rec(rec, &p))
+		return 0;
+	write_svg(o->dir, &p, o->scale);
+	return 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -204,14 +223,11 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static char *dash[] = { "-" };
 	const char *dir = ".";
 	double scale = 1;
-	int c, i, nf, strict = 0, bad = 0;
-	char **files, *end;
+	int c, strict = 0;
+	char *end;
 	struct stat st;
-	Pattern p;
-	Rec rec;
 
 	argv0 = "pattern-svg";
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
@@ -238,37 +254,5 @@ main(int argc, char *argv[])
 	} else if (!S_ISDIR(st.st_mode)) {
 		eprintf("%s: not a directory", dir);
 	}
-	nf = argc - optind;
-	files = nf ? argv + optind : dash;
-	for (i = 0; i < (nf ? nf : 1); i++) {
-		FILE *f = strcmp(files[i], "-") ? fopen(files[i], "rb") : stdin;
-		RecReader *r;
-		int got;
-
-		if (!f) {
-			warn("%s:", files[i]);
-			bad = 1;
-			if (strict)
-				break;
-			continue;
-		}
-		r = rec_reader_new(f, f == stdin ? "stdin" : files[i]);
-		while ((got = rec_read(r, &rec)) > 0) {
-			if (pattern_from_rec(&rec, &p)) {
-				write_svg(dir, &p, scale);
-				continue;
-			}
-			rec_report(&rec);
-			bad = 1;
-			if (strict)
-				break;
-		}
-		bad |= got < 0;
-		rec_reader_free(r);
-		if (f != stdin)
-			fclose(f);
-		if (bad && strict)
-			break;
-	}
-	return bad;
+	return rec_each(argc - optind, argv + optind, strict, draw, &(Out){ dir, scale });
 }

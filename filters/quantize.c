@@ -10,6 +10,7 @@
 
 #include "grid.h"
 #include "rec.h"
+#include "rec_input.h"
 #include "util.h"
 
 #define MAXTS 4096
@@ -84,8 +85,9 @@ read_ts(Rec *rec, int64_t *num, int64_t *den)
 
 /* Quantize one notes record and write it; 1 ok or skipped, 0 bad record. */
 static int
-quantize(Rec *rec, RecWriter *w)
+quantize(Rec *rec, void *ctx)
 {
+	RecWriter *w = ctx;
 	static const char *const own[] = {
 		"n", "step", "offset", "on_s", "off_s", "pitch", "velocity", "channel", "class",
 		"qpm", "spq", "spb", "ts_num", "ts_den", "total_steps", NULL,
@@ -243,7 +245,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	RecWriter w;
-	int c, strict = 0, status = 0;
+	int c, strict = 0, status;
 	char *end;
 
 	argv0 = "quantize";
@@ -265,37 +267,7 @@ main(int argc, char *argv[])
 		}
 	}
 	recw_init(&w);
-	for (int i = optind; i < argc || i == optind; i++) {
-		const char *path = i < argc ? argv[i] : "-";
-		int isstdin = strcmp(path, "-") == 0;
-		FILE *f = isstdin ? stdin : fopen(path, "rb");
-		RecReader *r;
-		Rec rec;
-		int st;
-
-		if (!f) {
-			warn("%s:", path);
-			status = 1;
-			if (strict)
-				break;
-			continue;
-		}
-		r = rec_reader_new(f, isstdin ? "stdin" : path);
-		while ((st = rec_read(r, &rec)) > 0)
-			if (!quantize(&rec, &w)) {
-				rec_report(&rec);
-				status = 1;
-				if (strict)
-					break;
-			}
-		if (st < 0)
-			status = 1;
-		rec_reader_free(r);
-		if (!isstdin)
-			fclose(f);
-		if (status && strict)
-			break;
-	}
+	status = rec_each(argc - optind, argv + optind, strict, quantize, &w);
 	recw_free(&w);
 	if (nskipped)
 		warn("%zu record%s skipped (no grid)", nskipped, nskipped == 1 ? "" : "s");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rec.h"
+#include "rec_input.h"
 #include "util.h"
 
 enum { BIN_HEX, BIN_B64, F32, F64, I32, U8 };
@@ -292,7 +293,7 @@ kept(const msgpack_object *k)
 /* One record as one line; 0 when a typed key had a bad length (rec->err
  * says which; the line is still written, with that key as bytes). */
 static int
-dump(Rec *rec)
+dump(Rec *rec, void *ctx)
 {
 	const msgpack_object_map *m = rec->map;
 	int first = 1;
@@ -348,7 +349,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, strict = 0, status = 0;
+	int c, strict = 0, status;
 	char *list = NULL;
 
 	argv0 = "rec-dump";
@@ -372,36 +373,7 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	argv += optind;
-	argc -= optind;
-	for (int i = 0; i < (argc ? argc : 1) && !(strict && status); i++) {
-		const char *path = argc ? argv[i] : "-";
-		int isstdin = !strcmp(path, "-");
-		FILE *f = isstdin ? stdin : fopen(path, "rb");
-		RecReader *r;
-		Rec rec;
-		int st;
-
-		if (!f) {
-			warn("%s:", path);
-			status = 1;
-			continue;
-		}
-		r = rec_reader_new(f, isstdin ? "stdin" : path);
-		while ((st = rec_read(r, &rec)) > 0) {
-			if (!dump(&rec)) {
-				rec_report(&rec);
-				status = 1;
-				if (strict)
-					break;
-			}
-		}
-		if (st < 0)
-			status = 1;
-		rec_reader_free(r);
-		if (!isstdin)
-			fclose(f);
-	}
+	status = rec_each(argc - optind, argv + optind, strict, dump, NULL);
 	free(keep);
 	free(ob);
 	efflush_stdout();

@@ -12,6 +12,7 @@
 #include "grid.h"
 #include "grid_tfds.h"
 #include "rec.h"
+#include "rec_input.h"
 #include "rec_pattern.h"
 #include "util.h"
 
@@ -300,8 +301,9 @@ tfds_windows(Rec *rec, const Grid *g, RecWriter *w, size_t *st)
 }
 
 static int
-windows(Rec *rec, RecWriter *w)
+windows(Rec *rec, void *ctx)
 {
+	RecWriter *w = ctx;
 	Grid g;
 	size_t *st;
 	int ok = 1;
@@ -360,7 +362,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	RecWriter w;
-	int c, strict = 0, status = 0;
+	int c, strict = 0, status;
 	char *end;
 
 	argv0 = "window4bar";
@@ -389,37 +391,7 @@ main(int argc, char *argv[])
 	}
 	fesetround(FE_TONEAREST);
 	recw_init(&w);
-	for (int i = optind; i < argc || i == optind; i++) {
-		const char *path = i < argc ? argv[i] : "-";
-		int isstdin = strcmp(path, "-") == 0;
-		FILE *f = isstdin ? stdin : fopen(path, "rb");
-		RecReader *r;
-		Rec rec;
-		int st;
-
-		if (!f) {
-			warn("%s:", path);
-			status = 1;
-			if (strict)
-				break;
-			continue;
-		}
-		r = rec_reader_new(f, isstdin ? "stdin" : path);
-		while ((st = rec_read(r, &rec)) > 0)
-			if (!windows(&rec, &w)) {
-				rec_report(&rec);
-				status = 1;
-				if (strict)
-					break;
-			}
-		if (st < 0)
-			status = 1;
-		rec_reader_free(r);
-		if (!isstdin)
-			fclose(f);
-		if (status && strict)
-			break;
-	}
+	status = rec_each(argc - optind, argv + optind, strict, windows, &w);
 	recw_free(&w);
 	if (!quiet)
 		summary();

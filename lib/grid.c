@@ -68,9 +68,8 @@ tempo_init(TempoMap *m, size_t ntempo, const double *s, const double *qpm,
 	return 1;
 }
 
-/* Index of the last of a[0..n) that is <= x (a[0] <= x assumed): 0..n-1. */
-static size_t
-last_le(const double *a, size_t n, double x)
+size_t
+grid_last_le(const double *a, size_t n, double x)
 {
 	size_t lo = 0, hi = n;
 
@@ -87,7 +86,7 @@ last_le(const double *a, size_t n, double x)
 size_t
 tempo_segment(const TempoMap *m, double t)
 {
-	return last_le(m->s, m->n, t);
+	return grid_last_le(m->s, m->n, t);
 }
 
 int64_t
@@ -101,7 +100,7 @@ tempo_step(const TempoMap *m, double t)
 static size_t
 step_segment(const TempoMap *m, int64_t step)
 {
-	return last_le(m->steps, m->n, (double)step);
+	return grid_last_le(m->steps, m->n, (double)step);
 }
 
 double
@@ -126,7 +125,7 @@ tempo_offset(const TempoMap *m, double t, int64_t step)
 size_t
 tempo_changes_in(const TempoMap *m, double t0, double t1)
 {
-	size_t a = last_le(m->s, m->n, t0), b = last_le(m->s, m->n, t1);
+	size_t a = grid_last_le(m->s, m->n, t0), b = grid_last_le(m->s, m->n, t1);
 
 	if (b > 0 && m->s[b] == t1)
 		b--;  /* a change at t1 itself is not inside */

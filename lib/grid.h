@@ -19,6 +19,8 @@ int64_t grid_step(double t, double sps);
 /* GrooVAE offset 2 * (grid_time - t) / step_seconds, where grid_time =
  * step_seconds * step, as magenta's GrooveConverter computes it (in double). */
 double grid_offset(double t, int64_t step, double qpm);
+/* Index of the last of a[0..n) that is <= x (a[0] <= x assumed): 0..n-1. */
+size_t grid_last_le(const double *a, size_t n, double x);
 
 /* A tempo map with repeated values removed (as pretty_midi does), starting
  * at t = 0 (120 qpm there when the first tempo event comes later). The grid

@@ -6,23 +6,9 @@
 
 #include "grid_tfds.h"
 
+/* grid_last_le for ticks (int64: no rounding through double). */
 static size_t
 last_le_tick(const int64_t *a, size_t n, int64_t x)
-{
-	size_t lo = 0, hi = n;
-
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-		if (a[mid] <= x)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static size_t
-last_le(const double *a, size_t n, double x)
 {
 	size_t lo = 0, hi = n;
 
@@ -68,7 +54,7 @@ tfds_time(const TfdsFile *f, int64_t k)
 int64_t
 tfds_tick_of(const TfdsFile *f, double t)
 {
-	size_t j = last_le(f->s, f->n, t);
+	size_t j = grid_last_le(f->s, f->n, t);
 
 	return f->tick[j] + (int64_t)nearbyint((t - f->s[j]) / f->scale[j]);
 }
@@ -82,7 +68,7 @@ nearest(const TfdsFile *f, double x)
 
 	if (x <= 0)
 		return 0;
-	j = last_le(f->T, f->n, x);
+	j = grid_last_le(f->T, f->n, x);
 	k = f->tick[j] + (int64_t)ceil((x - f->T[j]) / f->scale[j]);
 	while (k > 0 && tfds_time(f, k - 1) >= x)
 		k--;

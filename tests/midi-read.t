@@ -4,26 +4,7 @@
 # note pairing, end time, --info/--root, stdin; failure cases: bad options,
 # bad files alone and among good ones, --strict. With $GMD: midicsv as an
 # independent oracle on a few real files.
-BIN=${DRUMVAE_BIN:-$(pwd)/bin}
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-# fails DESC STATUS PATTERN CMD...: CMD must exit STATUS, write nothing on
-# stdout and a message matching PATTERN on stderr
-fails() {
-	d=$1 want=$2 pat=$3; shift 3
-	"$@" >"$T/out" 2>"$T/err"; st=$?
-	if [ "$st" -eq "$want" ] && [ ! -s "$T/out" ] && grep -q -- "$pat" "$T/err"; then
-		ok "$d"
-	else
-		nok "$d"
-		echo "# exit $st (want $want), stdout $(wc -c <"$T/out") bytes, stderr:"
-		sed 's/^/# /' "$T/err"
-	fi
-}
+. "$(dirname "$0")/lib/tap.sh"
 # same DESC JQ-EXPR WANT FILE: the jq expression over the dumped records of
 # FILE must print WANT
 same() {

@@ -2,131 +2,7 @@
 # pattern-eval.t: reconstruction and distribution metrics on hand-made
 # pattern records whose every number was worked out by hand (see the
 # comments), the text table, and failure cases.
-BIN=${DRUMVAE_BIN:-$(pwd)/bin}
-PY=/usr/bin/python3
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
-# check DESC CMD...: ok when CMD succeeds, else print its output as comments
-check() {
-	d=$1; shift
-	if out=$("$@" 2>&1); then ok "$d"; else nok "$d"; printf '%s\n' "$out" | sed 's/^/# /'; fi
-}
-# fails DESC STATUS PATTERN CMD...: CMD must exit STATUS, write nothing on
-# stdout and a message matching PATTERN on stderr
-fails() {
-	d=$1 want=$2 pat=$3; shift 3
-	"$@" >"$T/out" 2>"$T/err"; st=$?
-	if [ "$st" -eq "$want" ] && [ ! -s "$T/out" ] && grep -q -- "$pat" "$T/err"; then
-		ok "$d"
-	else
-		nok "$d"
-		echo "# exit $st (want $want), stdout $(wc -c <"$T/out") bytes, stderr:"
-		sed 's/^/# /' "$T/err"
-	fi
-}
-cat >"$T/mp.py" <<'PYEOF'
-# mp.py: just enough MessagePack for the drumvae tests (no msgpack module).
-import struct, sys
-def pack(o):
-    if o is None: return b'\xc0'
-    if o is True: return b'\xc3'
-    if o is False: return b'\xc2'
-    if isinstance(o, int):
-        if 0 <= o < 128: return bytes([o])
-        if -32 <= o < 0: return struct.pack('b', o)
-        return b'\xd3' + struct.pack('>q', o)
-    if isinstance(o, float): return b'\xcb' + struct.pack('>d', o)
-    if isinstance(o, str):
-        b = o.encode()
-        return (bytes([0xa0 | len(b)]) if len(b) < 32 else b'\xdb' + struct.pack('>I', len(b))) + b
-    if isinstance(o, (bytes, bytearray)): return b'\xc6' + struct.pack('>I', len(o)) + bytes(o)
-    if isinstance(o, (list, tuple)): return b'\xdd' + struct.pack('>I', len(o)) + b''.join(pack(x) for x in o)
-    if isinstance(o, dict):
-        return b'\xdf' + struct.pack('>I', len(o)) + b''.join(pack(k) + pack(v) for k, v in o.items())
-    raise TypeError(o)
-def f32s(a): return struct.pack('<%df' % len(a), *a)
-def unf32(b): return list(struct.unpack('<%df' % (len(b) // 4), b))
-def unpack(b, i=0):
-    c = b[i]; i += 1
-    if c < 0x80: return c, i
-    if c >= 0xe0: return c - 256, i
-    if 0x80 <= c <= 0x8f or c in (0xde, 0xdf):
-        if c <= 0x8f: n = c & 15
-        else:
-            w = 2 if c == 0xde else 4; n = int.from_bytes(b[i:i+w], 'big'); i += w
-        d = {}
-        for _ in range(n):
-            k, i = unpack(b, i); v, i = unpack(b, i); d[k] = v
-        return d, i
-    if 0x90 <= c <= 0x9f or c in (0xdc, 0xdd):
-        if c <= 0x9f: n = c & 15
-        else:
-            w = 2 if c == 0xdc else 4; n = int.from_bytes(b[i:i+w], 'big'); i += w
-        a = []
-        for _ in range(n):
-            v, i = unpack(b, i); a.append(v)
-        return a, i
-    if 0xa0 <= c <= 0xbf or c in (0xd9, 0xda, 0xdb, 0xc4, 0xc5, 0xc6):
-        if c <= 0xbf: n = c & 31
-        else:
-            w = {0xd9: 1, 0xda: 2, 0xdb: 4, 0xc4: 1, 0xc5: 2, 0xc6: 4}[c]
-            n = int.from_bytes(b[i:i+w], 'big'); i += w
-        s = b[i:i+n]; i += n
-        return (s if c in (0xc4, 0xc5, 0xc6) else s.decode()), i
-    if c == 0xc0: return None, i
-    if c in (0xc2, 0xc3): return c == 0xc3, i
-    if c == 0xca: return struct.unpack('>f', b[i:i+4])[0], i + 4
-    if c == 0xcb: return struct.unpack('>d', b[i:i+8])[0], i + 8
-    for code, fmt, w in ((0xcc, '>B', 1), (0xcd, '>H', 2), (0xce, '>I', 4), (0xcf, '>Q', 8),
-                         (0xd0, '>b', 1), (0xd1, '>h', 2), (0xd2, '>i', 4), (0xd3, '>q', 8)):
-        if c == code: return struct.unpack(fmt, b[i:i+w])[0], i + w
-    raise ValueError('byte 0x%02x at %d' % (c, i - 1))
-def records(path):
-    b = open(path, 'rb').read(); i = 0; out = []
-    while i < len(b):
-        r, i = unpack(b, i); out.append(r)
-    return out
-def write(path, recs):
-    with open(path, 'wb') as f:
-        for r in recs: f.write(pack(r))
-def latent(id, mu, sigma=None, z=None, qpm=120.0, **extra):
-    r = {'kind': 'latent', 'v': 1, 'id': id, 'zdim': len(mu), 'qpm': qpm, 'mu': f32s(mu),
-         'sigma': f32s(sigma if sigma is not None else [0.0] * len(mu)),
-         'z': f32s(z if z is not None else mu)}
-    r.update(extra); return r
-def pattern(id, hits=(), qpm=120.0, **extra):
-    """hits: (step, class, velocity 0..1, offset) tuples"""
-    g = [0.0] * (64 * 27)
-    for s, c, v, o in hits:
-        g[s*27 + c] = 1.0; g[s*27 + 9 + c] = v; g[s*27 + 18 + c] = o
-    r = {'kind': 'pattern', 'v': 1, 'id': id, 'steps': 64, 'classes': 9, 'qpm': qpm,
-         'groove': f32s(g)}
-    r.update(extra); return r
-def expect(path, id, want, absent=(), tol=1e-6):
-    """the record `id` of file `path` has the keys of `want` (numbers within
-    tol) and none of `absent`; prints each difference, returns the count"""
-    bad = 0
-    recs = [r for r in records(path) if r.get('id') == id]
-    if len(recs) != 1:
-        print('%s: %d records with id %r' % (path, len(recs), id)); return 1
-    r = recs[0]
-    for k, v in want.items():
-        if k not in r:
-            print('%s: %s: key %r missing' % (path, id, k)); bad += 1
-        elif isinstance(v, float) and isinstance(r[k], (int, float)):
-            if not abs(r[k] - v) <= tol:
-                print('%s: %s: %r = %r, want %r (diff %g)' % (path, id, k, r[k], v, r[k] - v)); bad += 1
-        elif r[k] != v:
-            print('%s: %s: %r = %r, want %r' % (path, id, k, r[k], v)); bad += 1
-    for k in absent:
-        if k in r:
-            print('%s: %s: key %r should be absent, is %r' % (path, id, k, r[k])); bad += 1
-    return bad
-PYEOF
-py() { (cd "$T" && "$PY" -c "$1"); }
+. "$(dirname "$0")/lib/tap.sh"
 
 echo 1..23
 
@@ -165,7 +41,7 @@ sys.exit(mp.expect(\"m.rec\", \"reconstruction\", dict(kind=\"metrics\", v=1, pa
     f1_kick=0.8, f1_snare=1.0, f1_closed_hh=1.0, f1_ride=0.0, vel_mae=5.0, timing_ms=18.75,
     base_timing_ms=17.1875, base_vel_mae=9.0),
     absent=(\"f1_open_hh\", \"f1_low_tom\", \"f1_mid_tom\", \"f1_high_tom\", \"f1_crash\"), tol=2e-5)
-    + (len(mp.records(\"m.rec\")) != 1))
+    + (len(mp.load(\"m.rec\")) != 1))
 '"
 
 check "table on stderr" grep -Eq '^all +5 +5 +4 +0\.8000 +0\.8000 +0\.8000$' "$T/m.err"
@@ -211,7 +87,7 @@ bad += mp.expect(\"d.rec\", \"distribution\", dict(density_rel=0.0, density_rel_
     density_rel_snare=0.0, density_rel_max=1/3, vel_tv=0.6, vel_tv_kick=2/3, vel_tv_snare=0.0,
     vel_mean_rel=70.8 / 84.8 - 1, timing_rel=1.25 / 20 - 1),
     absent=(\"density_rel_ride\", \"vel_tv_ride\"), tol=1e-5)
-sys.exit(bad + (len(mp.records(\"d.rec\")) != 3))
+sys.exit(bad + (len(mp.load(\"d.rec\")) != 3))
 '"
 
 check "distribution table flags kick, snare, hh; velocity bins" sh -c "
