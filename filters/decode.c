@@ -1,0 +1,175 @@
+/* decode: points in the VAE's latent space to drum patterns.
+ * Reads latent records (their z) and a checkpoint (-m, mapped read-only),
+ * or with --sample N draws z from the prior; writes pattern records, hits
+ * sampled at --temperature, with the latent's metadata. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckpt.h"
+#include "rec_input.h"
+#include "rec_latent.h"
+#include "rec_pattern.h"
+#include "rng.h"
+#include "util.h"
+
+#define NB 64                     /* latents per decoder batch */
+#define MAX_SAMPLE 10000000
+
+static Vae m;
+static RecHeld held[NB]; /* the records of the batch */
+static float *z;                  /* (NB, Z) */
+static float out[NB * VAE_T * VAE_O]; /* (NB, T, O) */
+static double qpm[NB];
+static char ids[NB][512];
+static int nb;
+static double bpm, temp = 0.5;
+static uint64_t zrng, drng;       /* prior draws; hit sampling */
+
+static void
+usage(int status)
+{
+	fprintf(stderr, "usage: %s -m CKPT [--sample N] [--temperature T] [--seed S] "
+	    "[--bpm Q] [--strict] [file ...]\n", argv0);
+	exit(status);
+}
+
+static double
+numarg(const char *s, const char *opt, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+		warn("--%s: \"%s\" is not a number in [%g, %g]", opt, s, lo, hi);
+		usage(2);
+	}
+	return v;
+}
+
+/* Decode the batch; src: the held latent records, or none (--sample). */
+static void
+flush(int src)
+{
+	static RecWriter w;
+	static Pattern p;
+	static int winit;
+
+	if (!nb)
+		return;
+	if (!winit++)
+		recw_init(&w);
+	vae_decode(&m, z, nb, temp, &drng, out);
+	for (int b = 0; b < nb; b++) {
+		memcpy(p.g, out + b * VAE_T * VAE_O, sizeof(p.g));
+		snprintf(p.id, sizeof(p.id), "%s", ids[b]);
+		p.qpm = bpm ? bpm : qpm[b];
+		if (!src) {
+			pattern_write(&w, &p, NULL, stdout);
+			continue;
+		}
+		recw_begin(&w, "pattern", 1, p.id);
+		recw_int(&w, "steps", PAT_T);
+		recw_int(&w, "classes", PAT_C);
+		recw_f64(&w, "qpm", p.qpm);
+		recw_f32s(&w, "groove", p.g, PAT_T * PAT_O);
+		recw_copy_except(&w, rec_unhold(&held[b]), latent_keys);
+		recw_end(&w, stdout);
+	}
+	nb = 0;
+}
+
+/* Queue one latent, decoding when the batch is full; 1 ok, 0 bad record. */
+static int
+add(Rec *rec, void *ctx)
+{
+	static Latent l;
+	int Z = m.cfg.z;
+
+	if (latent_from_rec(rec, &l) && l.zdim != Z)
+		rec_seterr(rec, "zdim", "is %d, the model's latent size is %d", l.zdim, Z);
+	if (!rec_ok(rec))
+		return 0;
+	memcpy(z + (size_t)nb * Z, l.z, Z * sizeof(float));
+	qpm[nb] = l.qpm;
+	snprintf(ids[nb], sizeof(ids[nb]), "%.507s#dec", l.id);
+	rec_hold(&held[nb++], rec);
+	if (nb == NB)
+		flush(1);
+	return 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { O_SAMPLE = 1, O_TEMP, O_SEED, O_BPM, O_STRICT };
+	static const struct option lo[] = {
+		{ "sample", 1, 0, O_SAMPLE }, { "temperature", 1, 0, O_TEMP },
+		{ "seed", 1, 0, O_SEED }, { "bpm", 1, 0, O_BPM }, { "strict", 0, 0, O_STRICT },
+		{ 0, 0, 0, 0 }
+	};
+	const char *path = NULL;
+	char err[600], *end;
+	int c, bad, strict = 0, nsample = -1, Z;
+	uint64_t seed = 1;
+	Ckpt ck;
+
+	argv0 = "decode";
+	while ((c = getopt_long(argc, argv, "hm:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm': path = optarg; break;
+		case O_SAMPLE:
+			nsample = numarg(optarg, "sample", 0, MAX_SAMPLE);
+			if (nsample != numarg(optarg, "sample", 0, MAX_SAMPLE)) {
+				warn("--sample: \"%s\" is not a whole number", optarg);
+				usage(2);
+			}
+			break;
+		case O_TEMP: temp = numarg(optarg, "temperature", 0, 100); break;
+		case O_BPM: bpm = numarg(optarg, "bpm", 1, 999); break;
+		case O_STRICT: strict = 1; break;
+		case O_SEED:
+			errno = 0;
+			seed = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end) {
+				warn("--seed: \"%s\" is not a number", optarg);
+				usage(2);
+			}
+			break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (!path || (nsample >= 0 && optind < argc))
+		usage(2);
+	if (ckpt_open(&ck, path, 0, err, sizeof(err)) < 0)
+		eprintf("%s", err);
+	ckpt_model(&m, &ck, 0);
+	Z = m.cfg.z;
+	z = ereallocarray(NULL, (size_t)NB * Z, sizeof(float));
+	zrng = seed;
+	drng = seed ^ 0xd1b54a32d192ed03ull;
+
+	if (nsample >= 0) {
+		for (int i = 0; i < nsample; i++) {
+			for (int j = 0; j < Z; j++)
+				z[(size_t)nb * Z + j] = rng_normal(&zrng);
+			qpm[nb] = 120;
+			snprintf(ids[nb++], sizeof(ids[0]), "sample-%04d", i);
+			if (nb == NB)
+				flush(0);
+		}
+		flush(0);
+		efflush_stdout();
+		return 0;
+	}
+	for (int i = 0; i < NB; i++)
+		rec_held_init(&held[i]);
+	bad = rec_each(argc - optind, argv + optind, strict, add, NULL);
+	flush(1);
+	efflush_stdout();
+	return bad;
+}
