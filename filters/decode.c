@@ -1,7 +1,8 @@
 /* decode: points in the VAE's latent space to drum patterns.
  * Reads latent records (their z) and a checkpoint (-m, mapped read-only),
  * or with --sample N draws z from the prior; writes pattern records, hits
- * sampled at --temperature, with the latent's metadata. */
+ * sampled at --temperature, with the latent's metadata. --teacher FILE
+ * decodes teacher-forced on FILE's patterns instead (evaluation). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -26,12 +27,15 @@ static char ids[NB][512];
 static int nb;
 static double bpm, temp = 0.5;
 static uint64_t zrng, drng;       /* prior draws; hit sampling */
+static RecReader *teacher;        /* --teacher: targets, in the latents' order */
+static float *xt;                 /* (NB, T, O) their grooves */
 
 static void
 usage(int status)
 {
 	fprintf(stderr, "usage: %s -m CKPT [--sample N] [--temperature T] [--seed S] "
-	    "[--bpm Q] [--strict] [file ...]\n", argv0);
+	    "[--bpm Q] [--teacher PATTERNS] [--strict]\n"
+	    "       [file ...]\n", argv0);
 	exit(status);
 }
 
@@ -62,7 +66,10 @@ flush(int src)
 		return;
 	if (!winit++)
 		recw_init(&w);
-	vae_decode(&m, z, nb, temp, &drng, out);
+	if (teacher)
+		vae_decode_teacher(&m, z, xt, nb, out);
+	else
+		vae_decode(&m, z, nb, temp, &drng, out);
 	for (int b = 0; b < nb; b++) {
 		memcpy(p.g, out + b * VAE_T * VAE_O, sizeof(p.g));
 		snprintf(p.id, sizeof(p.id), "%s", ids[b]);
@@ -93,6 +100,25 @@ add(Rec *rec, void *ctx)
 		rec_seterr(rec, "zdim", "is %d, the model's latent size is %d", l.zdim, Z);
 	if (!rec_ok(rec))
 		return 0;
+	if (teacher) {
+		static Pattern p;
+		Rec tr;
+		int st = rec_read(teacher, &tr);
+
+		/* the streams go in lockstep: any mismatch ends the run */
+		if (st < 0)
+			exit(1);
+		if (st == 0)
+			eprintf("--teacher: no pattern left for latent %zu (%s)", rec->index, l.id);
+		if (!pattern_from_rec(&tr, &p)) {
+			rec_report(&tr);
+			exit(1);
+		}
+		if (strcmp(p.id, l.id) != 0)
+			eprintf("--teacher: latent %zu is \"%s\" but the next pattern is \"%s\"",
+			    rec->index, l.id, p.id);
+		memcpy(xt + (size_t)nb * VAE_T * VAE_O, p.g, sizeof(p.g));
+	}
 	memcpy(z + (size_t)nb * Z, l.z, Z * sizeof(float));
 	qpm[nb] = l.qpm;
 	snprintf(ids[nb], sizeof(ids[nb]), "%.507s#dec", l.id);
@@ -105,13 +131,14 @@ add(Rec *rec, void *ctx)
 int
 main(int argc, char *argv[])
 {
-	enum { O_SAMPLE = 1, O_TEMP, O_SEED, O_BPM, O_STRICT };
+	enum { O_SAMPLE = 1, O_TEMP, O_SEED, O_BPM, O_STRICT, O_TEACHER };
 	static const struct option lo[] = {
 		{ "sample", 1, 0, O_SAMPLE }, { "temperature", 1, 0, O_TEMP },
 		{ "seed", 1, 0, O_SEED }, { "bpm", 1, 0, O_BPM }, { "strict", 0, 0, O_STRICT },
+		{ "teacher", 1, 0, O_TEACHER },
 		{ 0, 0, 0, 0 }
 	};
-	const char *path = NULL;
+	const char *path = NULL, *tpath = NULL;
 	char err[600], *end;
 	int c, bad, strict = 0, nsample = -1, Z;
 	uint64_t seed = 1;
@@ -131,6 +158,7 @@ main(int argc, char *argv[])
 		case O_TEMP: temp = numarg(optarg, "temperature", 0, 100); break;
 		case O_BPM: bpm = numarg(optarg, "bpm", 1, 999); break;
 		case O_STRICT: strict = 1; break;
+		case O_TEACHER: tpath = optarg; break;
 		case O_SEED:
 			errno = 0;
 			seed = strtoull(optarg, &end, 10);
@@ -143,7 +171,7 @@ main(int argc, char *argv[])
 		default: usage(2);
 		}
 	}
-	if (!path || (nsample >= 0 && optind < argc))
+	if (!path || (nsample >= 0 && (optind < argc || tpath)))
 		usage(2);
 	if (ckpt_open(&ck, path, 0, err, sizeof(err)) < 0)
 		eprintf("%s", err);
@@ -165,6 +193,12 @@ main(int argc, char *argv[])
 		flush(0);
 		efflush_stdout();
 		return 0;
+	}
+	if (tpath) {
+		FILE *f = efopen(tpath, "rb");
+
+		teacher = rec_reader_new(f, tpath);
+		xt = ereallocarray(NULL, (size_t)NB * VAE_T, VAE_O * sizeof(float));
 	}
 	for (int i = 0; i < NB; i++)
 		rec_held_init(&held[i]);

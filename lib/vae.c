@@ -1072,6 +1072,33 @@ vae_decode(Vae *m, const float *z, int B, float temperature, uint64_t *rng, floa
 	}
 }
 
+/* Teacher-forced reconstruction: the decoder's input frame at step t > 0
+ * is the target x's frame t-1 (as in training, without dropout), and each
+ * output frame is thresholded (hit where logit > 0). */
+void
+vae_decode_teacher(Vae *m, const float *z, const float *x, int B, float *out)
+{
+	size_t Z = m->cfg.z;
+	uint64_t rng = 0; /* psample 0 and temperature 0 draw nothing */
+
+	for (int b0 = 0; b0 < B; b0 += CHUNK) {
+		int n = B - b0 < CHUNK ? B - b0 : CHUNK;
+		Ws *w = ws_get(m, n, PK_DEC | PK_STEPS);
+		load_input(w, x + (size_t)b0 * T * O, n);
+		for (size_t i = 0; i < n * Z; i++)
+			w->z[i] = z[b0 * Z + i];
+		if (m->cfg.hier)
+			cond_forward(m, w, n, 0, &rng);
+		dinit_forward(m, w, n);
+		dec_forward_steps(m, w, n, 0, 0, 0, w->xin, &rng);
+		for (int b = 0; b < n; b++)
+			for (int t = 0; t < T; t++)
+				for (int k = 0; k < O; k++)
+					out[((size_t)(b0 + b) * T + t) * O + k] =
+					    (float)w->smp[((size_t)t * n + b) * O + k];
+	}
+}
+
 float
 vae_adam_step(Vae *m, float *lr_out)
 {

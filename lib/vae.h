@@ -130,5 +130,8 @@ void vae_encode(Vae *m, const float *x, int B, float *mu, float *sigma);
 /* Autoregressive decode of z (B, Z) into out (B, T, O): hits ~
  * Bernoulli(sigmoid(logit / temperature)), temperature 0 thresholds at 0.5. */
 void vae_decode(Vae *m, const float *z, int B, float temperature, uint64_t *rng, float *out);
+/* Teacher-forced reconstruction of x (B, T, O) from z (B, Z): every input
+ * frame is x's previous frame; out (B, T, O) holds thresholded frames. */
+void vae_decode_teacher(Vae *m, const float *z, const float *x, int B, float *out);
 
 #endif

@@ -95,6 +95,23 @@ t "decode latents: ids ID#dec, qpm and metadata of the latent, no latent keys" t
 	'["gen/0.mid#bar1#dec",80,"gen/0.mid",1,"train",null,null,null]'
 $dec -m m.ckpt --temperature 0 --bpm 100 l.rec | dump | jq .qpm | sort -u > q
 t "decode latents --bpm 100 overrides qpm" test "$(cat q)" = 100
+$dec -m m.ckpt --teacher p70.rec l.rec > tf.rec 2> err; st=$?
+dump tf.rec > tf.json
+t "decode --teacher: exit 0, one pattern each, same ids" test $st = 0 -a \
+	"$(jq -r .id tf.json | tr '\n' ' ')" = "$(jq -r .id r.json | tr '\n' ' ')"
+jq -c '.groove[0:27]' tf.json > a; jq -c '.groove[0:27]' r.json > b
+t "decode --teacher: step 0 (zero input in both) equals free decoding at T=0" cmp a b
+jq -c '.groove' tf.json > a; jq -c '.groove' r.json > b
+t "decode --teacher: later steps follow the targets, not the own samples" eval '! cmp -s a b'
+$dec -m m.ckpt --teacher p3.rec l.rec > out 2> err; st=$?
+t "decode --teacher with too few patterns: exit 1" test $st = 1 -a -s err
+t "decode --teacher with too few patterns: says so" grep -q 'no pattern left for latent 3' err
+$enc -m m.ckpt p3.rec > l3.rec 2> /dev/null
+$dec -m m.ckpt --teacher s.rec l3.rec > out 2> err; st=$?
+t "decode --teacher out of step with the latents: exit 1, nothing on stdout" test $st = 1 -a ! -s out
+t "decode --teacher out of step: names both ids" grep -q 'latent 0 is .* but the next pattern is' err
+$dec -m m.ckpt --sample 2 --teacher p3.rec > out 2> err; st=$?
+t "decode --sample with --teacher: exit 2" test $st = 2 -a ! -s out
 
 # bad input
 $dec -m m.ckpt p3.rec > out 2> err; st=$?
