@@ -15,6 +15,7 @@
 #include "rec.h"
 #include "rec_input.h"
 #include "rec_pattern.h"
+#include "outname.h"
 #include "util.h"
 
 #define PPQ 480
@@ -33,7 +34,8 @@ static const uint8_t maps[2][PAT_C] = {
 };
 static const uint8_t *map = maps[0];
 static double bpm;  /* --bpm, 0: the record's tempo */
-static const char *dir, *file;
+static const char *dir, *file, *prefix; /* -o, -f, --name */
+static size_t nwritten;
 static MidiSeq seq;
 static Note *nv;
 static size_t nn, ncap;
@@ -46,8 +48,8 @@ static void *names; /* tsearch tree of file names used in this run */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-o DIR | -f FILE.mid] [--bpm BPM] [--map roland|gm] [--strict] [file ...]\n",
-	    argv0);
+	fprintf(stderr, "usage: %s [-o DIR [--name PREFIX] | -f FILE.mid] [--bpm BPM] [--map roland|gm]\n"
+	    "       [--strict] [file ...]\n", argv0);
 }
 
 /* Ticks of a note on step t with offset o, tps ticks a step: the onset
@@ -379,28 +381,22 @@ cmpstr(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* DIR/NAME.mid from the id: bytes other than A-Z a-z 0-9 - _ and a
- * non-leading . become _; a name used before in this run gets -2, -3, ... */
+/* DIR/NAME.mid (outname(3)); a name used before in this run gets -2, -3, ... */
 static char *
 outpath(const char *id)
 {
-	char base[201], *path, *dup;
-	size_t i, cap = strlen(dir) + sizeof(base) + 32;
+	char base[256], *path, *dup;
+	size_t cap = strlen(dir) + sizeof(base) + 32;
 
-	for (i = 0; id[i] && i < sizeof(base) - 1; i++) {
-		char c = id[i];
-		base[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || (c == '.' && i) ? c : '_';
-	}
-	base[i] = '\0';
+	outname(base, sizeof(base), id, prefix, ++nwritten);
 	path = emalloc(cap);
 	for (int k = 1;; k++) {
 		char **slot;
 
 		if (k == 1)
-			snprintf(path, cap, "%s/%s.mid", dir, i ? base : "record");
+			snprintf(path, cap, "%s/%s.mid", dir, base);
 		else
-			snprintf(path, cap, "%s/%s-%d.mid", dir, i ? base : "record", k);
+			snprintf(path, cap, "%s/%s-%d.mid", dir, base, k);
 		dup = estrdup(path);
 		if (!(slot = tsearch(dup, &names, cmpstr)))
 			eprintf("tsearch:");
@@ -441,6 +437,7 @@ main(int argc, char *argv[])
 	static const struct option longs[] = {
 		{ "bpm", required_argument, NULL, 'b' },
 		{ "map", required_argument, NULL, 'm' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -453,6 +450,7 @@ main(int argc, char *argv[])
 		switch (c) {
 		case 'o': dir = optarg; break;
 		case 'f': file = optarg; break;
+		case 'n': prefix = optarg; break;
 		case 'b':
 			bpm = strtod(optarg, &e);
 			if (e == optarg || *e || !(bpm > 0 && bpm < 1000)) {

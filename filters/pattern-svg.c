@@ -12,11 +12,15 @@
 
 #include "rec_input.h"
 #include "rec_pattern.h"
+#include "outname.h"
 #include "util.h"
 
 /* geometry, in SVG user units (pixels at --scale 1) */
 enum { CW = 12, CH = 16, LW = 78, M = 8, X0 = M + LW, Y0 = 42,
 	W = X0 + PAT_T * CW + M, H = Y0 + PAT_C * CH + 22 };
+
+static const char *prefix; /* --name */
+static size_t nwritten;
 
 static const char *const cname[PAT_C] = {
 	"kick", "snare", "closed HH", "open HH", "low tom", "mid tom", "high tom", "crash", "ride",
@@ -25,7 +29,7 @@ static const char *const cname[PAT_C] = {
 static void
 usage(int status)
 {
-	fprintf(stderr, "usage: %s [-o DIR] [--scale N] [--strict] [file ...]\n", argv0);
+	fprintf(stderr, "usage: %s [-o DIR] [--name PREFIX] [--scale N] [--strict] [file ...]\n", argv0);
 	exit(status);
 }
 
@@ -86,26 +90,6 @@ xmlputs(FILE *f, const char *str)
 			s += n;
 		}
 	}
-}
-
-/* File name for an id: '/' and '#' become '_'; a long id is cut at 200
- * bytes and gets a 64-bit FNV-1a hash of the whole id appended. */
-static void
-filename(char *out, size_t cap, const char *id)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t n = strlen(id), i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)id[i]) * 0x100000001b3ull;
-	if (!n)
-		id = "pattern";
-	snprintf(out, cap, "%.200s", id);
-	for (i = 0; out[i]; i++)
-		if (out[i] == '/' || out[i] == '#')
-			out[i] = '_';
-	if (n > 200)
-		snprintf(out + i, cap - i, "-%016llx", (unsigned long long)h);
 }
 
 static void
@@ -177,7 +161,7 @@ write_svg(const char *dir, const Pattern *p, double scale)
 	int fd;
 
 	umask(um);
-	filename(name, sizeof(name), p->id);
+	outname(name, sizeof(name), p->id, prefix, ++nwritten);
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.svg", dir, name) >= sizeof(path) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.svg.XXXXXX", dir, name) >= sizeof(tmp))
 		eprintf("%s: path too long", dir);
@@ -219,6 +203,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "scale", required_argument, NULL, 's' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -233,6 +218,7 @@ main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': dir = optarg; break;
+		case 'n': prefix = optarg; break;
 		case 's':
 			errno = 0;
 			scale = strtod(optarg, &end);

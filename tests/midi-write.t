@@ -257,6 +257,11 @@ show "$T/diff"
 cmp -s "$T/names/drummer1_session1_1_funk_80_beat_4-4.mid_bar12.mid" "$f" &&
 	cmp -s "$T/names/drummer1_session1_1_funk_80_beat_4-4.mid_bar12-2.mid" "$f"
 ok $? "-o: each file holds its own pattern (identical to the single-file run)"
+$MW -o "$T/named" --name take "$T/three.rec" 2>"$T/err"; st=$?
+ls -A "$T/named" | tr '\n' ' ' >"$T/ls"
+[ $st = 0 ] && [ "$(cat "$T/ls")" = "take-001.mid take-002.mid take-003.mid " ] &&
+	cmp -s "$T/named/take-001.mid" "$T/names/drummer1_session1_1_funk_80_beat_4-4.mid_bar12.mid"
+ok $? "-o --name take: take-001.mid ... in record order, same contents"
 
 # 4. grid and notes records
 $PY - >"$T/gn.rec" <<'EOF'
@@ -318,7 +323,7 @@ for args in "" "-o $T/a -f $T/b.mid" "--bpm 0 -o $T/x" "--bpm fast -o $T/x" "--m
 	ok $((st != 2 || $(wc -c <"$T/out") != 0)) "bad usage '$args': exit 2 ($st)"
 done
 $MW -h >"$T/out" 2>"$T/err"; st=$?
-grep -qx 'usage: midi-write \[-o DIR | -f FILE.mid\] \[--bpm BPM\] \[--map roland|gm\] \[--strict\] \[file ...\]' "$T/err"
+grep -qx 'usage: midi-write \[-o DIR \[--name PREFIX\] | -f FILE.mid\] \[--bpm BPM\] \[--map roland|gm\]' "$T/err"
 ok $((st != 0 || $? != 0)) "-h: exit 0, usage on stderr as in the man page"
 
 size=$(stat -c %s "$T/three.rec")

@@ -4,7 +4,7 @@
 # lines, --scale, and failure cases (bad option, truncated record, wrong kind).
 . "$(dirname "$0")/lib/tap.sh"
 
-echo 1..17
+echo 1..18
 
 # Geometry (pattern-svg.c): grid origin x 86, y 42, cells 12 x 16, image 862 x 208.
 py '
@@ -83,9 +83,14 @@ check "two records, names sanitised, XML specials escaped, bad bytes replaced" s
 	cd '$T/o3' && '$PY' -c '
 import os, sys, xml.etree.ElementTree as ET
 n = [f for f in os.listdir(\".\") if f != \"a_b_1.svg\"]
-if len(n) != 1 or not n[0].startswith(\"x<&\") or not n[0].endswith(\".svg\"): print(n); sys.exit(1)
+if n != [\"x___y_____.svg\"]: print(n); sys.exit(1)
 t = ET.parse(n[0]).getroot().find(\"{http://www.w3.org/2000/svg}title\").text
 sys.exit(t != \"x<&\\\"y\\\">\u00e9?\" and print(repr(t)) is None)'"
+
+check "--name P: files P-001.svg, P-002.svg in record order" sh -c "
+	'$BIN/pattern-svg' --name groove -o '$T/o6' '$T/two.rec' &&
+	[ \"\$(ls '$T/o6' | tr '\\n' ' ')\" = 'groove-001.svg groove-002.svg ' ] &&
+	grep -q 'a/b#1' '$T/o6/groove-001.svg'"
 
 check "no temporary files left behind" sh -c "[ \"\$(ls -A '$T/o3' | grep -c '^\\.')\" = 0 ]"
 
