@@ -34,7 +34,7 @@ deps:
 			echo "  sudo apt-get install -y$$missing" >&2; exit 1; \
 		fi; \
 	fi
-	@$(MAKE) --no-print-directory all >/dev/null
+	@$(MAKE) -j$$(nproc) --no-print-directory all >/dev/null
 
 model-file:
 	@test -s "$(MODEL)" || { echo "generate: no model at $(MODEL) (MODEL=path/to.ckpt, or make model)" >&2; exit 1; }
