@@ -74,6 +74,9 @@ interpolate: deps model-file
 		$(BIN)/decode -m $(MODEL) --temperature 0 $(BPM_OPT) > $(OUT)/interpolate.rec.tmp
 	mv $(OUT)/interpolate.rec.tmp $(OUT)/interpolate.rec
 	$(call WRITE_GROOVES,interpolate)
+	$(BIN)/rec-dump $(OUT)/interpolate.rec | jq -s -r -f pipelines/overlap.jq \
+		--slurpfile a <($(BIN)/rec-dump $(OUT)/interp-a.rec) \
+		--slurpfile b <($(BIN)/rec-dump $(OUT)/interp-b.rec) | tee $(OUT)/interpolate-overlap.txt
 
 reconstruct: deps model-file
 	@test -n "$(IN)" || { echo "reconstruct: give IN=groove.mid" >&2; exit 1; }
