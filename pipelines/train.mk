@@ -40,10 +40,13 @@ $(foreach n,$(EPOCH_IDS),$(eval $(call EPOCH_RULE,$(n),$(shell printf %03d $$((1
 
 # One TSV line per metrics record of every finished epoch.
 METRIC_COLS = id epoch step loss r_loss hits vel off kl_bits hit_acc lr gnorm ex_per_s
+METRIC_COMMA := ,
+METRIC_EMPTY :=
+METRIC_JQ = [$(subst $(METRIC_EMPTY) $(METRIC_EMPTY),$(METRIC_COMMA),$(METRIC_COLS:%=.%))]
 $(MODEL_DIR)/metrics.tsv: $(EPOCH_CKPTS) | $(BIN)/rec-dump
 	( echo "$(METRIC_COLS)" | tr ' ' '\t'; \
 	  cat $(sort $(wildcard $(MODEL_DIR)/epoch-*.metrics)) | $(BIN)/rec-dump | \
-	  jq -r '[$(foreach c,$(METRIC_COLS),.$(c),)] | map(. // "") | @tsv' ) > $@.tmp
+	  jq -r '$(METRIC_JQ) | map(. // "") | @tsv' ) > $@.tmp
 	mv $@.tmp $@
 
 metrics: | $(BIN)/rec-dump
