@@ -52,7 +52,7 @@ $(BIN)/%: filters/%.c $(OBJ)/libdrumvae.a $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(OBJ)/libdrumvae.a $(ALL_LDLIBS)
 
-$(OBJ)/tests/%: tests/%.c $(OBJ)/libdrumvae.a $(LIB_HDR)
+$(OBJ)/tests/%: tests/%.c tests/tap.h $(OBJ)/libdrumvae.a $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(OBJ)/libdrumvae.a $(ALL_LDLIBS)
 

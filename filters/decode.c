@@ -3,7 +3,6 @@
  * or with --sample N draws z from the prior; writes pattern records, hits
  * sampled at --temperature, with the latent's metadata. --teacher FILE
  * decodes teacher-forced on FILE's patterns instead (evaluation). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +41,9 @@ usage(int status)
 static double
 numarg(const char *s, const char *opt, double lo, double hi)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+	if (!parse_num(s, lo, hi, &v)) {
 		warn("--%s: \"%s\" is not a number in [%g, %g]", opt, s, lo, hi);
 		usage(2);
 	}
@@ -139,7 +135,7 @@ main(int argc, char *argv[])
 		{ 0, 0, 0, 0 }
 	};
 	const char *path = NULL, *tpath = NULL;
-	char err[600], *end;
+	char err[600];
 	int c, bad, strict = 0, nsample = -1, Z;
 	uint64_t seed = 1;
 	Ckpt ck;
@@ -160,9 +156,7 @@ main(int argc, char *argv[])
 		case O_STRICT: strict = 1; break;
 		case O_TEACHER: tpath = optarg; break;
 		case O_SEED:
-			errno = 0;
-			seed = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end) {
+			if (!parse_u64(optarg, 10, &seed)) {
 				warn("--seed: \"%s\" is not a number", optarg);
 				usage(2);
 			}

@@ -2,7 +2,6 @@
  * Reads pattern records and a checkpoint (-m, mapped read-only); writes one
  * latent record per pattern: mu, sigma and z (z = mu unless --sample), with
  * the pattern's metadata. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +87,7 @@ main(int argc, char *argv[])
 		{ "seed", 1, 0, O_SEED }, { "strict", 0, 0, O_STRICT }, { 0, 0, 0, 0 }
 	};
 	const char *path = NULL;
-	char err[600], *end;
+	char err[600];
 	int c, bad, strict = 0;
 	Ckpt ck;
 
@@ -101,9 +100,7 @@ main(int argc, char *argv[])
 		case O_HUMANIZE: humanize = 1; break;
 		case O_STRICT: strict = 1; break;
 		case O_SEED:
-			errno = 0;
-			rng = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end) {
+			if (!parse_u64(optarg, 10, &rng)) {
 				warn("--seed: \"%s\" is not a number", optarg);
 				usage(2);
 			}

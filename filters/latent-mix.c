@@ -2,7 +2,6 @@
  * --slerp N: reads exactly two latent records A and B, writes N latents on
  * the great circle from mu_A to mu_B (MusicVAE interpolation).
  * --similar S: writes K latents z = S*z_in + (1-S)*eps per input latent. */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -25,12 +24,9 @@ usage(int status)
 static double
 numarg(const char *s, const char *opt, double lo, double hi)
 {
-	char *end;
 	double x;
 
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || end == s || *end || !(x >= lo && x <= hi)) {
+	if (!parse_num(s, lo, hi, &x)) {
 		warn("%s: \"%s\" is not a number in [%g, %g]", opt, s, lo, hi);
 		usage(2);
 	}
@@ -218,7 +214,6 @@ main(int argc, char *argv[])
 	int c, n = 0, count = 1, only = 0;
 	double s = -1;
 	uint64_t seed = 1;
-	char *end;
 
 	argv0 = "latent-mix";
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -228,9 +223,7 @@ main(int argc, char *argv[])
 		case 'k': count = intarg(optarg, "--count", 1, MAX_OUT); only = 1; break;
 		case 'S':
 			only = 1;
-			errno = 0;
-			seed = strtoull(optarg, &end, 0);
-			if (errno || end == optarg || *end || *optarg == '-') {
+			if (*optarg == '-' || !parse_u64(optarg, 0, &seed)) {
 				warn("--seed: \"%s\" is not an unsigned integer", optarg);
 				usage(2);
 			}

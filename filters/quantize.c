@@ -246,7 +246,7 @@ main(int argc, char *argv[])
 	};
 	RecWriter w;
 	int c, strict = 0, status;
-	char *end;
+	long v;
 
 	argv0 = "quantize";
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -257,9 +257,9 @@ main(int argc, char *argv[])
 			compat = 1;
 			break;
 		case 'C':
-			channel = (int)strtol(optarg, &end, 10);
-			if (*end || channel < 1 || channel > 16)
+			if (!parse_long(optarg, 1, 16, &v))
 				usage(2);
+			channel = (int)v;
 			break;
 		case 's': strict = 1; break;
 		case 'h': usage(0); break;

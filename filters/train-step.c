@@ -2,7 +2,6 @@
  * Reads a checkpoint (-m) and pattern records (all held in memory, shuffled
  * by --seed and the epoch number); writes metrics records on stdout and the
  * new checkpoint (-o) atomically, never after a non-finite loss. */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -48,12 +47,9 @@ usage(int status)
 static double
 numarg(const char *s, const char *opt, double lo, double hi)
 {
-	char *end;
 	double x;
 
-	errno = 0;
-	x = strtod(s, &end);
-	if (errno || end == s || *end || !(x >= lo && x <= hi)) {
+	if (!parse_num(s, lo, hi, &x)) {
 		warn("--%s: \"%s\" is not a number in [%g, %g]", opt, s, lo, hi);
 		usage(2);
 	}

@@ -5,6 +5,7 @@
  * windows made and dropped goes to stderr. Rules: window4bar(1). */
 #include <fenv.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,7 +364,7 @@ main(int argc, char *argv[])
 	};
 	RecWriter w;
 	int c, strict = 0, status;
-	char *end;
+	long v;
 
 	argv0 = "window4bar";
 	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
@@ -374,14 +375,14 @@ main(int argc, char *argv[])
 			tfds = 1;
 			break;
 		case 'H':
-			hop = strtol(optarg, &end, 10);
-			if (*end || hop < 1 || hop > 64)
+			if (!parse_long(optarg, 1, 64, &v))
 				usage(2);
+			hop = v;
 			break;
 		case 'm':
-			maxper = strtoll(optarg, &end, 10);
-			if (*end || maxper < 1)
+			if (!parse_long(optarg, 1, LONG_MAX, &v))
 				usage(2);
+			maxper = v;
 			break;
 		case 'q': quiet = 1; break;
 		case 's': strict = 1; break;

@@ -119,6 +119,48 @@ efflush_stdout(void)
 		eprintf("write error on stdout:");
 }
 
+int
+parse_num(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || end == s || *end || !(x >= lo && x <= hi))
+		return 0;
+	*out = x;
+	return 1;
+}
+
+int
+parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(s, &end, 10);
+	if (errno || end == s || *end || x < lo || x > hi)
+		return 0;
+	*out = x;
+	return 1;
+}
+
+int
+parse_u64(const char *s, int base, uint64_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(s, &end, base);
+	if (errno || end == s || *end)
+		return 0;
+	*out = x;
+	return 1;
+}
+
 void
 ensure_fail(const char *file, int line, const char *what)
 {

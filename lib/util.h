@@ -3,6 +3,7 @@
 #ifndef UTIL_H
 #define UTIL_H
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 extern const char *argv0;
@@ -20,6 +21,14 @@ char *estrdup(const char *s);
 FILE *efopen(const char *path, const char *mode);
 /* Flush stdout and fail (exit 1) on a write error: a full disk or closed pipe. */
 void efflush_stdout(void);
+
+/* Option values, the whole string or nothing; 1 ok (*out set), 0 bad.
+ * parse_num: a number (strtod) in [lo, hi]. parse_u64: an integer that
+ * strtoull reads in `base` (10, or 0 for 0x.. and 0.. too) without overflow.
+ * parse_long: a decimal integer in [lo, hi], without overflow. */
+int parse_num(const char *s, double lo, double hi, double *out);
+int parse_u64(const char *s, int base, uint64_t *out);
+int parse_long(const char *s, long lo, long hi, long *out);
 
 #define ENSURE(cond) \
 	do { if (!(cond)) ensure_fail(__FILE__, __LINE__, #cond); } while (0)

@@ -318,41 +318,39 @@ take_lstm(Cur *c, LstmActs *a, int Tn, int S, int B, int I, int H, int train)
 	c->n += n;
 }
 
+/* The views of layer `pre`'s kernel and bias, and of their gradients (NULL
+ * without gradients). */
 static void
-bind_lstm(const Vae *m, Lstm *L, const char *pre, int I, int H)
+bind_kb(const Vae *m, const char *pre, const Real **W, const Real **b, Real **dW,
+    Real **db)
 {
 	char s[48];
-	int k, b;
+	int k, j;
 
 	snprintf(s, sizeof s, "%s/kernel", pre);
 	k = vae_tensor(m, s);
 	snprintf(s, sizeof s, "%s/bias", pre);
-	b = vae_tensor(m, s);
-	ENSURE(k >= 0 && b >= 0);
+	j = vae_tensor(m, s);
+	ENSURE(k >= 0 && j >= 0);
+	*W = m->params + m->t[k].off;
+	*b = m->params + m->t[j].off;
+	*dW = m->grads ? m->grads + m->t[k].off : NULL;
+	*db = m->grads ? m->grads + m->t[j].off : NULL;
+}
+
+static void
+bind_lstm(const Vae *m, Lstm *L, const char *pre, int I, int H)
+{
 	L->I = I, L->H = H;
-	L->W = m->params + m->t[k].off;
-	L->b = m->params + m->t[b].off;
-	L->dW = m->grads ? m->grads + m->t[k].off : NULL;
-	L->db = m->grads ? m->grads + m->t[b].off : NULL;
+	bind_kb(m, pre, &L->W, &L->b, &L->dW, &L->db);
 	L->pwh = L->pwht = L->pwx = NULL;
 }
 
 static void
 bind_dense(const Vae *m, Dense *d, const char *pre, int I, int Od)
 {
-	char s[48];
-	int k, b;
-
-	snprintf(s, sizeof s, "%s/kernel", pre);
-	k = vae_tensor(m, s);
-	snprintf(s, sizeof s, "%s/bias", pre);
-	b = vae_tensor(m, s);
-	ENSURE(k >= 0 && b >= 0);
 	d->I = I, d->Od = Od;
-	d->W = m->params + m->t[k].off;
-	d->b = m->params + m->t[b].off;
-	d->dW = m->grads ? m->grads + m->t[k].off : NULL;
-	d->db = m->grads ? m->grads + m->t[b].off : NULL;
+	bind_kb(m, pre, &d->W, &d->b, &d->dW, &d->db);
 }
 
 /* Parameter views are rebound on every call: params may have moved. */

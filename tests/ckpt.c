@@ -6,7 +6,6 @@
 #define _GNU_SOURCE /* memmem */
 #include <dirent.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,23 +17,7 @@
 #include "rng.h"
 #include "util.h"
 
-static int ntest, nfail;
-
-static int
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	nfail += !cond;
-	fflush(stdout);
-	return cond;
-}
+#include "tap.h"
 
 static unsigned char *
 slurp(const char *path, size_t *n)
@@ -438,6 +421,5 @@ main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return done();
 }

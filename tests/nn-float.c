@@ -2,7 +2,6 @@
  * and tanh of nn_simd.h against libm in double over [-100, 100], and one
  * LSTM step (SIMD lanes and scalar tail) against a double computation. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,22 +10,7 @@
 #include "rng.h"
 #include "util.h"
 
-static int ntest, nfail;
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#include "tap.h"
 
 enum { EXP, SIG, TANH };
 
@@ -168,8 +152,5 @@ main(void)
 	gemm(100, 70, 300);
 	gemm(64, 2048 + 5, 600);
 	gemm(50, 33, 1100);
-	printf("1..%d\n", ntest);
-	if (nfail)
-		fprintf(stderr, "nn-float: %d of %d failed\n", nfail, ntest);
-	return nfail != 0;
+	return done();
 }

@@ -7,26 +7,10 @@
 #include "../lib/nn_packed.c"
 #include "../lib/lstm.c"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 
-static int ntest, nfail;
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#include "tap.h"
 
 static void
 fill(Real *p, size_t n, double scale, uint64_t *rng)
@@ -269,8 +253,5 @@ main(void)
 	test_lstm(3, 4, 5, 5, 2, &rng);
 	test_lstm(3, 4, 6, 2, 2, &rng);
 	test_lstm(1, 3, 4, 4, 3, &rng);
-	printf("1..%d\n", ntest);
-	if (nfail)
-		fprintf(stderr, "nn-grad: %d of %d failed\n", nfail, ntest);
-	return nfail != 0;
+	return done();
 }

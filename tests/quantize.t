@@ -94,6 +94,9 @@ st, out, err = run(['quantize', '--channel', '10'], pack(mixed))
 g = records(out)
 ok(st == 0 and g and list(g[0]['pitch']) == [36], '--channel 10 keeps the GM drum channel only',
    '%s %s' % (g and list(g[0]['pitch']), err))
+for bad in ('0', '17', '4294967297', '10x'):
+    st, out, err = run(['quantize', '--channel', bad], pack(mixed))
+    ok(st == 2 and not out and 'usage' in err, '--channel %s: bad usage (exit 2)' % bad, err)
 
 # 6: several records and files, order kept
 a, b = pack(notes_rec('one', [(0.0, 0.1, 36, 90)])), pack(notes_rec('two', [(0.0, 0.1, 38, 90)]))

@@ -4,7 +4,6 @@
  * messages are captured and checked, not shown. */
 #define _GNU_SOURCE /* fopencookie: an endless input that never allocates */
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,8 @@
 #include "rng.h"
 #include "util.h"
 
+#include "tap.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
 #elif defined(__has_feature)
@@ -30,49 +31,6 @@
 #ifndef SANITIZED
 #define SANITIZED 0
 #endif
-
-static int ntest, nfail;
-static const char *todo; /* reason: failures of the next checks are known bugs */
-
-static int
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	if (todo)
-		printf(" # TODO %s", todo);
-	putchar('\n');
-	if (!cond && !todo)
-		nfail++;
-	fflush(stdout);
-	return cond;
-}
-
-/* A TAP comment; newlines inside (captured stderr) continue the comment. */
-static void
-diag(const char *fmt, ...)
-{
-	char buf[2048], *p;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	while (*buf && buf[strlen(buf) - 1] == '\n')
-		buf[strlen(buf) - 1] = '\0';
-	fputs("# ", stdout);
-	for (p = buf; *p; p++) {
-		putchar(*p);
-		if (*p == '\n')
-			fputs("# ", stdout);
-	}
-	putchar('\n');
-}
 
 /* Bytes from a spec: hex pairs, and "quoted" ASCII; spaces ignored. */
 static size_t
@@ -995,6 +953,5 @@ main(void)
 	test_pattern();
 	test_mutations();
 	test_write_error();
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return done();
 }

@@ -12,26 +12,10 @@
 #undef O
 #undef C
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static int ntest, nfail;
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#include "tap.h"
 
 /* B synthetic patterns: sparse hits, velocity and offset only on hits */
 static void
@@ -239,8 +223,5 @@ main(void)
 	c = base(1);
 	c.sched_k = 2, c.bars = 2, c.steps_per_bar = 32, c.loss = VAE_LOSS_BALANCED;
 	check_config("hier 2 bars, scheduled sampling, balanced", &c, 2);
-	printf("1..%d\n", ntest);
-	if (nfail)
-		fprintf(stderr, "vae-grad: %d of %d failed\n", nfail, ntest);
-	return nfail != 0;
+	return done();
 }

@@ -5,7 +5,6 @@
  * them back from their latents. Patterns: the first 8 of data/train.rec
  * when it exists, else 8 synthetic grooves built here. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,27 +15,11 @@
 #include "util.h"
 #include "vae.h"
 
+#include "tap.h"
+
 #define NPAT 8
 #define BUDGET 3000   /* optimizer steps allowed */
 #define EXTRA 1500    /* steps after memorising, before decoding */
-
-static int ntest, nfail;
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 static void
 param_counts(void)
@@ -257,8 +240,5 @@ main(void)
 	    "encode+decode (temperature 0) reproduces %d of %d hit cells (silence would: %d); "
 	    "mean |velocity error| on hits %.3f", same, cells, empty, nv ? verr / nv : 0);
 	vae_free(&m);
-	printf("1..%d\n", ntest);
-	if (nfail)
-		fprintf(stderr, "vae-overfit: %d of %d failed\n", nfail, ntest);
-	return nfail != 0;
+	return done();
 }

@@ -246,6 +246,9 @@ ok(st == 0 and sorted(p) == ['h.mid#bar0'] and s['train'][0] == 4,
    '--max 1: only the first window is written, all are counted', (sorted(p), s))
 st, p, s, err = w4(['--max', '0'], grid(rec))
 ok(st == 2 and not p, '--max 0 is bad usage', err)
+for bad in ('0', '65', '99999999999999999999'):
+    st, p, s, err = w4(['--hop', bad], grid(rec))
+    ok(st == 2 and not p, '--hop %s is bad usage' % bad, err)
 
 # 6: --compat tfds cuts by the CSV bpm, rounds bars half to even (Python round)
 for end, want in ((13.0, 3), (15.0, 5), (14.9, 4)):
