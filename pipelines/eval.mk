@@ -23,26 +23,26 @@ eval: $(EVAL_TOOLS)
 	@test -s "$(EVAL_MODEL)" || { echo "eval: no model at '$(EVAL_MODEL)' (MODEL=...)" >&2; exit 1; }
 	@test -s "$(TEST_REC)" -a -s "$(EVAL_TRAIN_REC)" || { echo "eval: $(TEST_REC) or $(EVAL_TRAIN_REC) missing: run make data" >&2; exit 1; }
 	@mkdir -p $(EVAL_DIR)
-	$(BIN)/encode -m $(EVAL_MODEL) $(TEST_REC) > $(EVAL_DIR)/test-latent.rec.tmp
+	$(BIN)/encode -m $(EVAL_MODEL) $(TEST_REC) > $(EVAL_DIR)/test-latent.rec.tmp || { rm -f $(EVAL_DIR)/test-latent.rec.tmp; exit 1; }
 	mv $(EVAL_DIR)/test-latent.rec.tmp $(EVAL_DIR)/test-latent.rec
-	$(BIN)/decode -m $(EVAL_MODEL) --temperature 0 $(EVAL_DIR)/test-latent.rec > $(EVAL_DIR)/recon-t0.rec.tmp
+	$(BIN)/decode -m $(EVAL_MODEL) --temperature 0 $(EVAL_DIR)/test-latent.rec > $(EVAL_DIR)/recon-t0.rec.tmp || { rm -f $(EVAL_DIR)/recon-t0.rec.tmp; exit 1; }
 	mv $(EVAL_DIR)/recon-t0.rec.tmp $(EVAL_DIR)/recon-t0.rec
-	$(BIN)/pattern-eval --ref $(TEST_REC) --train $(EVAL_TRAIN_REC) $(EVAL_DIR)/recon-t0.rec > $(EVAL_DIR)/recon-t0.metrics.tmp
+	$(BIN)/pattern-eval --ref $(TEST_REC) --train $(EVAL_TRAIN_REC) $(EVAL_DIR)/recon-t0.rec > $(EVAL_DIR)/recon-t0.metrics.tmp || { rm -f $(EVAL_DIR)/recon-t0.metrics.tmp; exit 1; }
 	mv $(EVAL_DIR)/recon-t0.metrics.tmp $(EVAL_DIR)/recon-t0.metrics
-	$(BIN)/decode -m $(EVAL_MODEL) --teacher $(TEST_REC) $(EVAL_DIR)/test-latent.rec > $(EVAL_DIR)/recon-tf.rec.tmp
+	$(BIN)/decode -m $(EVAL_MODEL) --teacher $(TEST_REC) $(EVAL_DIR)/test-latent.rec > $(EVAL_DIR)/recon-tf.rec.tmp || { rm -f $(EVAL_DIR)/recon-tf.rec.tmp; exit 1; }
 	mv $(EVAL_DIR)/recon-tf.rec.tmp $(EVAL_DIR)/recon-tf.rec
-	$(BIN)/pattern-eval --ref $(TEST_REC) --train $(EVAL_TRAIN_REC) $(EVAL_DIR)/recon-tf.rec > $(EVAL_DIR)/recon-tf.metrics.tmp
+	$(BIN)/pattern-eval --ref $(TEST_REC) --train $(EVAL_TRAIN_REC) $(EVAL_DIR)/recon-tf.rec > $(EVAL_DIR)/recon-tf.metrics.tmp || { rm -f $(EVAL_DIR)/recon-tf.metrics.tmp; exit 1; }
 	mv $(EVAL_DIR)/recon-tf.metrics.tmp $(EVAL_DIR)/recon-tf.metrics
-	$(BIN)/decode -m $(EVAL_MODEL) --sample $(EVAL_SAMPLES) --temperature $(EVAL_TEMP) --seed $(EVAL_SEED) > $(EVAL_DIR)/prior.rec.tmp
+	$(BIN)/decode -m $(EVAL_MODEL) --sample $(EVAL_SAMPLES) --temperature $(EVAL_TEMP) --seed $(EVAL_SEED) > $(EVAL_DIR)/prior.rec.tmp || { rm -f $(EVAL_DIR)/prior.rec.tmp; exit 1; }
 	mv $(EVAL_DIR)/prior.rec.tmp $(EVAL_DIR)/prior.rec
-	$(BIN)/pattern-eval --stats $(EVAL_TRAIN_REC) $(EVAL_DIR)/prior.rec > $(EVAL_DIR)/prior.metrics.tmp
+	$(BIN)/pattern-eval --stats $(EVAL_TRAIN_REC) $(EVAL_DIR)/prior.rec > $(EVAL_DIR)/prior.metrics.tmp || { rm -f $(EVAL_DIR)/prior.metrics.tmp; exit 1; }
 	mv $(EVAL_DIR)/prior.metrics.tmp $(EVAL_DIR)/prior.metrics
 	$(BIN)/rec-dump $(EVAL_DIR)/test-latent.rec | jq -s -f pipelines/eval-summary.jq \
 		--arg model '$(EVAL_MODEL)' \
 		--slurpfile t0 <($(BIN)/rec-dump $(EVAL_DIR)/recon-t0.metrics) \
 		--slurpfile tf <($(BIN)/rec-dump $(EVAL_DIR)/recon-tf.metrics) \
 		--slurpfile prior <($(BIN)/rec-dump $(EVAL_DIR)/prior.metrics) \
-		> $(EVAL_DIR)/summary.json.tmp
+		> $(EVAL_DIR)/summary.json.tmp || { rm -f $(EVAL_DIR)/summary.json.tmp; exit 1; }
 	mv $(EVAL_DIR)/summary.json.tmp $(EVAL_DIR)/summary.json
 	@jq -r 'to_entries[] | "\(.key)\t\(.value)"' $(EVAL_DIR)/summary.json
 

@@ -44,7 +44,7 @@ define READ_GROOVE
 	@test -f "$(1)" || { echo "$@: no such MIDI file: '$(1)'" >&2; exit 1; }
 	@mkdir -p $(OUT)
 	$(BIN)/midi-read "$(1)" | $(BIN)/quantize | $(BIN)/drumclass --map $(MAP) | \
-		$(BIN)/window4bar --max 1 --quiet > $(OUT)/$(2).rec.tmp
+		$(BIN)/window4bar --max 1 --quiet > $(OUT)/$(2).rec.tmp || { rm -f $(OUT)/$(2).rec.tmp; exit 1; }
 	@test -s $(OUT)/$(2).rec.tmp || { echo "$@: no 4-bar groove in '$(1)'" >&2; rm -f $(OUT)/$(2).rec.tmp; exit 1; }
 	mv $(OUT)/$(2).rec.tmp $(OUT)/$(2).rec
 endef
@@ -61,7 +61,7 @@ endef
 
 generate: deps model-file
 	@mkdir -p $(OUT)
-	$(BIN)/decode -m $(MODEL) --sample $(N) --temperature $(TEMP) --seed $(SEED) $(BPM_OPT) > $(OUT)/samples.rec.tmp
+	$(BIN)/decode -m $(MODEL) --sample $(N) --temperature $(TEMP) --seed $(SEED) $(BPM_OPT) > $(OUT)/samples.rec.tmp || { rm -f $(OUT)/samples.rec.tmp; exit 1; }
 	mv $(OUT)/samples.rec.tmp $(OUT)/samples.rec
 	$(call WRITE_GROOVES,samples)
 
@@ -71,7 +71,7 @@ interpolate: deps model-file
 	$(call READ_GROOVE,$(B),interp-b)
 	cat $(OUT)/interp-a.rec $(OUT)/interp-b.rec | $(BIN)/encode -m $(MODEL) | \
 		$(BIN)/latent-mix --slerp $(STEPS) | \
-		$(BIN)/decode -m $(MODEL) --temperature 0 $(BPM_OPT) > $(OUT)/interpolate.rec.tmp
+		$(BIN)/decode -m $(MODEL) --temperature 0 $(BPM_OPT) > $(OUT)/interpolate.rec.tmp || { rm -f $(OUT)/interpolate.rec.tmp; exit 1; }
 	mv $(OUT)/interpolate.rec.tmp $(OUT)/interpolate.rec
 	$(call WRITE_GROOVES,interpolate)
 	$(BIN)/rec-dump $(OUT)/interpolate.rec | jq -s -r -f pipelines/overlap.jq \
@@ -82,7 +82,7 @@ reconstruct: deps model-file
 	@test -n "$(IN)" || { echo "reconstruct: give IN=groove.mid" >&2; exit 1; }
 	$(call READ_GROOVE,$(IN),input)
 	$(BIN)/encode -m $(MODEL) $(OUT)/input.rec | \
-		$(BIN)/decode -m $(MODEL) --temperature 0 $(BPM_OPT) > $(OUT)/reconstruct.rec.tmp
+		$(BIN)/decode -m $(MODEL) --temperature 0 $(BPM_OPT) > $(OUT)/reconstruct.rec.tmp || { rm -f $(OUT)/reconstruct.rec.tmp; exit 1; }
 	mv $(OUT)/reconstruct.rec.tmp $(OUT)/reconstruct.rec
 	$(call WRITE_GROOVES,reconstruct)
 
@@ -91,7 +91,7 @@ similar: deps model-file
 	$(call READ_GROOVE,$(IN),input)
 	$(BIN)/encode -m $(MODEL) $(OUT)/input.rec | \
 		$(BIN)/latent-mix --similar $(S) --count $(N) --seed $(SEED) | \
-		$(BIN)/decode -m $(MODEL) --temperature $(TEMP) --seed $(SEED) $(BPM_OPT) > $(OUT)/similar.rec.tmp
+		$(BIN)/decode -m $(MODEL) --temperature $(TEMP) --seed $(SEED) $(BPM_OPT) > $(OUT)/similar.rec.tmp || { rm -f $(OUT)/similar.rec.tmp; exit 1; }
 	mv $(OUT)/similar.rec.tmp $(OUT)/similar.rec
 	$(call WRITE_GROOVES,similar)
 
@@ -99,7 +99,7 @@ humanize: deps model-file
 	@test -n "$(IN)" || { echo "humanize: give IN=groove.mid" >&2; exit 1; }
 	$(call READ_GROOVE,$(IN),input)
 	$(BIN)/encode -m $(MODEL) --humanize $(OUT)/input.rec | \
-		$(BIN)/decode -m $(MODEL) --temperature 0 $(BPM_OPT) > $(OUT)/humanize.rec.tmp
+		$(BIN)/decode -m $(MODEL) --temperature 0 $(BPM_OPT) > $(OUT)/humanize.rec.tmp || { rm -f $(OUT)/humanize.rec.tmp; exit 1; }
 	mv $(OUT)/humanize.rec.tmp $(OUT)/humanize.rec
 	$(call WRITE_GROOVES,humanize)
 
