@@ -11,8 +11,9 @@ EPOCHS ?= 20
 BATCH ?= 64
 SEED ?= 1
 MODEL_DIR ?= model
-# Extra train-step --init options (sizes, --loss, --free-bits, ...).
-INIT_OPTS ?=
+# Extra train-step --init options (sizes, --loss, --free-bits, ...); the
+# default is the shipped model's recipe (README, "Quality").
+INIT_OPTS ?= --loss balanced --free-bits 64
 TRAIN_OPTS ?=
 TRAIN_REC ?= data/train.rec
 VALID_REC ?= data/validation.rec
@@ -59,4 +60,13 @@ plot: metrics
 	gnuplot -e "tsv='$(MODEL_DIR)/metrics.tsv'; png='$(MODEL_DIR)/loss.png'" pipelines/loss.gp
 	@echo "plot: $(MODEL_DIR)/loss.png"
 
-.PHONY: model metrics plot
+# The last epoch (or CKPT=) without optimizer state, in half precision
+# (drumvae-ckpt(5)), as samples/drumvae.ckpt is made: EXPORT=path.
+EXPORT ?= $(MODEL_DIR)/drumvae.ckpt
+CKPT ?= $(LAST_CKPT)
+export-model: | $(TRAIN_STEP)
+	@test -s "$(CKPT)" || { echo "export-model: no checkpoint $(CKPT) (make model first)" >&2; exit 1; }
+	$(TRAIN_STEP) -m $(CKPT) -o $(EXPORT) --export-half
+	@echo "export-model: $(EXPORT) from $(CKPT)"
+
+.PHONY: model metrics plot export-model
