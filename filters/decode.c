@@ -141,6 +141,7 @@ main(int argc, char *argv[])
 	Ckpt ck;
 
 	argv0 = "decode";
+	nn_blas_threads_default();
 	while ((c = getopt_long(argc, argv, "hm:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'm': path = optarg; break;

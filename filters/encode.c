@@ -92,6 +92,7 @@ main(int argc, char *argv[])
 	Ckpt ck;
 
 	argv0 = "encode";
+	nn_blas_threads_default();
 	rng = 1;
 	while ((c = getopt_long(argc, argv, "hm:", lo, NULL)) != -1) {
 		switch (c) {

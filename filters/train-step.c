@@ -283,6 +283,7 @@ main(int argc, char *argv[])
 	int64_t epoch = 0;
 
 	argv0 = "train-step";
+	nn_blas_threads_default();
 	memset(&cfg, 0, sizeof(cfg));
 	while ((c = getopt_long(argc, argv, "hm:o:", lo, NULL)) != -1) {
 		switch (c) {

@@ -1,6 +1,7 @@
 /* nn.c: the matrix-product wrapper (OpenBLAS sgemm/dgemm, or naive loops),
  * dense layers, tanh and inverted dropout for the numeric core (nn.h).
  * Reads and writes caller buffers only. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -263,4 +264,11 @@ nn_dropout_backward(Real *dx, const unsigned char *mask, size_t n, float keep)
 	scale = (Real)(1.0 / keep);
 	for (size_t i = 0; i < n; i++)
 		dx[i] = mask[i] ? dx[i] * scale : 0;
+}
+
+void
+nn_blas_threads_default(void)
+{
+	if (!getenv("OPENBLAS_NUM_THREADS"))
+		openblas_set_num_threads(1);
 }

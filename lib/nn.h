@@ -98,4 +98,9 @@ static inline Real nn_softplus(Real x)
 	return x > 0 ? x + nn_log1p(nn_exp(-x)) : nn_log1p(nn_exp(x));
 }
 
+/* One BLAS thread unless OPENBLAS_NUM_THREADS says otherwise: this model's
+ * products are small, and a spinning thread pool collapses throughput on a
+ * busy 2-core machine (decode: 0.45 s wall instead of 0.05 s, measured). */
+void nn_blas_threads_default(void);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lstm.h"
 #include "rng.h"
@@ -200,15 +201,26 @@ vae_tensor(const Vae *m, const char *name)
 }
 
 /* 64-byte aligned floats; zeroed only when asked (the workspace is always
- * written before it is read, and untouched pages cost nothing) */
+ * written before it is read, and untouched pages cost nothing). Buffers of
+ * 4 MiB and more are 2 MiB aligned and asked for transparent huge pages:
+ * a decode touches ~70 MB, and 4 KiB page faults cost a third of its time. */
 static Real *
 aligned(size_t n, int zero)
 {
+	const size_t huge = (size_t)2 << 20;
 	size_t bytes = ((n * sizeof(Real)) + 63) & ~(size_t)63;
-	Real *p = aligned_alloc(64, bytes ? bytes : 64);
+	int big = bytes >= 2 * huge;
+	Real *p;
 
+	if (big)
+		bytes = (bytes + huge - 1) & ~(huge - 1);
+	p = aligned_alloc(big ? huge : 64, bytes ? bytes : 64);
 	if (!p)
 		die(1, "out of memory (%zu bytes):", bytes);
+#ifdef MADV_HUGEPAGE
+	if (big)
+		madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure is fine */
+#endif
 	if (zero)
 		memset(p, 0, bytes);
 	return p;
