@@ -361,11 +361,15 @@ main(int argc, char *argv[])
 	}
 	m.cfg = cfg;
 
-	if (rec_each(argc - optind, argv + optind, 1, load, &data))
+	if (rec_each(argc - optind, argv + optind, 1, load, &data)) {
+		vae_free(&m);
 		return 1;
+	}
 	if (valpath) {
-		if (rec_each(1, &valpath, 1, load, &val))
+		if (rec_each(1, &valpath, 1, load, &val)) {
+			vae_free(&m);
 			return 1;
+		}
 		if (!val.n)
 			warn("%s: no patterns to validate on", valpath);
 	}
