@@ -1,4 +1,5 @@
-/* vae-dump.c: one training step of a preset on a synthetic batch, dumped
+/* vae-dump.c: one training step of a preset on a synthetic batch (or of a
+ * checkpoint's weights, -m, on the first patterns of a record file, -d), dumped
  * for the PyTorch reference (bench/vae_ref.py): DIR/data.f32 (raw
  * little-endian float32) and DIR/tensors.json (config, losses and the table
  * of params, grads, input, eps and dropout masks with shapes and offsets).
@@ -11,6 +12,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "ckpt.h"
+#include "rec_pattern.h"
 
 static FILE *data, *js;
 static size_t at;
@@ -47,15 +51,16 @@ putmask(const char *name, const unsigned char *m, int d0, int d1, int d2)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-f] [-p preset] [-b batch] [-s seed] [-k keep] [-L magenta|balanced]\n"
-	    "       [-E enc_layers] [-D dec_layers] [-C cond_layers] [-F free_bits] -o DIR\n", argv0);
+	fprintf(stderr, "usage: %s [-f] [-p preset | -m CKPT] [-d PATTERNS] [-b batch] [-s seed] [-k keep]\n"
+	    "       [-L magenta|balanced] [-E enc_layers] [-D dec_layers] [-C cond_layers]\n"
+	    "       [-F free_bits] -o DIR\n", argv0);
 	exit(2);
 }
 
 int
 main(int argc, char *argv[])
 {
-	const char *dir = NULL, *preset = "tiny";
+	const char *dir = NULL, *preset = "tiny", *ckpath = NULL, *datapath = NULL;
 	int B = 4, flat = 0, c, E = 0, D = 0, Cl = 0;
 	double keep = -1, fb = -1;
 	uint64_t seed = 1, rng;
@@ -67,10 +72,12 @@ main(int argc, char *argv[])
 	float *x;
 
 	argv0 = "vae-dump";
-	while ((c = getopt(argc, argv, "fp:b:s:k:L:E:D:C:F:o:h")) != -1) {
+	while ((c = getopt(argc, argv, "fp:m:d:b:s:k:L:E:D:C:F:o:h")) != -1) {
 		switch (c) {
 		case 'f': flat = 1; break;
 		case 'p': preset = optarg; break;
+		case 'm': ckpath = optarg; break;
+		case 'd': datapath = optarg; break;
 		case 'b': B = atoi(optarg); break;
 		case 's': seed = strtoull(optarg, NULL, 10); break;
 		case 'k': keep = atof(optarg); break;
@@ -85,6 +92,16 @@ main(int argc, char *argv[])
 	}
 	if (!dir || optind != argc || B < 1 || vae_config_preset(&cfg, preset))
 		usage();
+	if (ckpath) {
+		Ckpt ck;
+		char err[600];
+
+		if (ckpt_open(&ck, ckpath, 0, err, sizeof err) < 0)
+			eprintf("%s", err);
+		ckpt_model(&m, &ck, 1);
+		ckpt_close(&ck);
+		cfg = m.cfg;
+	}
 	if (flat)
 		cfg.hier = 0;
 	if (keep > 0)
@@ -102,19 +119,45 @@ main(int argc, char *argv[])
 	if (vae_config_check(&cfg))
 		eprintf("%s", vae_config_check(&cfg));
 	rng = seed;
-	vae_layout(&m, &cfg);
-	vae_alloc(&m, NULL, 1);
-	vae_init_params(&m, &rng);
-	for (size_t i = 0; i < m.nparams; i++)   /* nonzero biases, larger mu/sigma */
-		m.params[i] += 0.1f * (rng_uniform(&rng) - 0.5f);
+	if (ckpath) {
+		if (flat || E || D || Cl)
+			eprintf("-m: the sizes come from the checkpoint (no -f, -E, -D, -C)");
+		m.cfg = cfg;
+	} else {
+		vae_layout(&m, &cfg);
+		vae_alloc(&m, NULL, 1);
+		vae_init_params(&m, &rng);
+		for (size_t i = 0; i < m.nparams; i++)   /* nonzero biases, larger mu/sigma */
+			m.params[i] += 0.1f * (rng_uniform(&rng) - 0.5f);
+	}
 	x = ecalloc((size_t)B * VAE_T * VAE_O, sizeof *x);
-	for (size_t i = 0; i < (size_t)B * VAE_T; i++)
-		for (int k = 0; k < VAE_C; k++)
-			if (rng_uniform(&rng) < 0.15f) {
-				x[i * VAE_O + k] = 1;
-				x[i * VAE_O + VAE_C + k] = 0.1f + 0.9f * rng_uniform(&rng);
-				x[i * VAE_O + 2 * VAE_C + k] = rng_uniform(&rng) - 0.5f;
+	if (datapath) {
+		FILE *f = efopen(datapath, "rb");
+		RecReader *r = rec_reader_new(f, datapath);
+		static Pattern p;
+		Rec rec;
+		int b = 0, st;
+
+		while (b < B && (st = rec_read(r, &rec)) > 0) {
+			if (!pattern_from_rec(&rec, &p)) {
+				rec_report(&rec);
+				exit(1);
 			}
+			memcpy(x + (size_t)b++ * VAE_T * VAE_O, p.g, sizeof p.g);
+		}
+		if (b < B)
+			eprintf("%s: %d patterns, fewer than -b %d", datapath, b, B);
+		rec_reader_free(r);
+		fclose(f);
+	} else {
+		for (size_t i = 0; i < (size_t)B * VAE_T; i++)
+			for (int k = 0; k < VAE_C; k++)
+				if (rng_uniform(&rng) < 0.15f) {
+					x[i * VAE_O + k] = 1;
+					x[i * VAE_O + VAE_C + k] = 0.1f + 0.9f * rng_uniform(&rng);
+					x[i * VAE_O + 2 * VAE_C + k] = rng_uniform(&rng) - 0.5f;
+				}
+	}
 	vae_forward_backward(&m, x, B, &rng, &l);
 
 	snprintf(path, sizeof path, "%s/data.f32", dir);
