@@ -54,8 +54,8 @@ read_ts(Rec *rec, int64_t *num, int64_t *den)
 			rec_seterr(rec, "nts", "%lld time signatures, want 0 to %d", (long long)nts, MAXTS);
 		return -1;
 	}
-	if (!grid_bin_ok(rec, "ts_s", nts, 8) || !grid_bin_ok(rec, "ts_num", nts, 1) ||
-	    !grid_bin_ok(rec, "ts_den", nts, 1))
+	if (!rec_bin_ok(rec, "ts_s", nts, 8) || !rec_bin_ok(rec, "ts_num", nts, 1) ||
+	    !rec_bin_ok(rec, "ts_den", nts, 1))
 		return -1;
 	rec_f64(rec, "ts_s", ts, nts);
 	rec_u8(rec, "ts_num", tn, nts);
@@ -119,10 +119,10 @@ quantize(Rec *rec, void *ctx)
 		rec_seterr(rec, "end_s", "%g is not a time in seconds", end_s);
 		goto out;
 	}
-	if (!grid_bin_ok(rec, "on_s", n, 8) || !grid_bin_ok(rec, "off_s", n, 8) ||
-	    !grid_bin_ok(rec, "pitch", n, 1) || !grid_bin_ok(rec, "velocity", n, 1) ||
-	    (rec_has(rec, "channel") && !grid_bin_ok(rec, "channel", n, 1)) ||
-	    !grid_bin_ok(rec, "tempo_s", ntempo, 8) || !grid_bin_ok(rec, "tempo_qpm", ntempo, 8))
+	if (!rec_bin_ok(rec, "on_s", n, 8) || !rec_bin_ok(rec, "off_s", n, 8) ||
+	    !rec_bin_ok(rec, "pitch", n, 1) || !rec_bin_ok(rec, "velocity", n, 1) ||
+	    (rec_has(rec, "channel") && !rec_bin_ok(rec, "channel", n, 1)) ||
+	    !rec_bin_ok(rec, "tempo_s", ntempo, 8) || !rec_bin_ok(rec, "tempo_qpm", ntempo, 8))
 		goto out;
 	tempo_s = emalloc(ntempo * 8 + 8);
 	tempo_q = emalloc(ntempo * 8 + 8);

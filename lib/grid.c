@@ -137,24 +137,6 @@ const char *const grid_note_keys[] = {
 	"class", NULL,
 };
 
-int
-grid_bin_ok(Rec *rec, const char *key, size_t n, size_t size)
-{
-	const msgpack_object *o = rec_obj(rec, key);
-
-	if (!o)
-		return 0;
-	if (o->type != MSGPACK_OBJECT_BIN) {
-		rec_seterr(rec, key, "not a bin payload");
-		return 0;
-	}
-	if (n > UINT32_MAX / size || o->via.bin.size != n * size) {
-		rec_seterr(rec, key, "wrong length: %u bytes for n = %zu (want %zu bytes each)",
-		    o->via.bin.size, n, size);
-		return 0;
-	}
-	return 1;
-}
 
 void
 grid_free(Grid *g)
@@ -194,7 +176,7 @@ read_tempo(Rec *rec, Grid *g)
 			return 0;
 		}
 		nt = (size_t)n;
-		if (!grid_bin_ok(rec, "tempo_s", nt, 8) || !grid_bin_ok(rec, "tempo_qpm", nt, 8))
+		if (!rec_bin_ok(rec, "tempo_s", nt, 8) || !rec_bin_ok(rec, "tempo_qpm", nt, 8))
 			return 0;
 		s = emalloc(nt * 8);
 		q = emalloc(nt * 8);
@@ -272,13 +254,13 @@ grid_from_rec(Rec *rec, Grid *g, int need_class)
 	}
 	g->n = (size_t)n;
 	for (size_t i = 0; i < LEN(bins); i++)
-		if (!grid_bin_ok(rec, bins[i].key, g->n, bins[i].size))
+		if (!rec_bin_ok(rec, bins[i].key, g->n, bins[i].size))
 			return 0;
 	if (need_class && !rec_has(rec, "class")) {
 		rec_seterr(rec, "class", "missing: give the notes drum classes with drumclass first");
 		return 0;
 	}
-	if (rec_has(rec, "class") && !grid_bin_ok(rec, "class", g->n, 1))
+	if (rec_has(rec, "class") && !rec_bin_ok(rec, "class", g->n, 1))
 		return 0;
 	/* every payload was checked against n: allocation follows the input size */
 	g->step = emalloc(g->n * 4);

@@ -66,7 +66,5 @@ extern const char *const grid_note_keys[];
  * a bad record (rec->err set). Allocation is bounded by the record size. */
 int grid_from_rec(Rec *rec, Grid *g, int need_class);
 void grid_free(Grid *g);
-/* 1 when key holds a bin of exactly n * size bytes; else sets rec->err. */
-int grid_bin_ok(Rec *rec, const char *key, size_t n, size_t size);
 
 #endif

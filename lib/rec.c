@@ -377,8 +377,8 @@ rec_str(Rec *rec, const char *key, char *buf, size_t cap)
 	return buf;
 }
 
-static int
-getbin(Rec *rec, const char *key, void *out, size_t n, size_t size)
+int
+rec_bin_ok(Rec *rec, const char *key, size_t n, size_t size)
 {
 	const msgpack_object *o = rec_obj(rec, key);
 
@@ -388,13 +388,21 @@ getbin(Rec *rec, const char *key, void *out, size_t n, size_t size)
 		rec_seterr(rec, key, "not a bin payload");
 		return 0;
 	}
-	if (o->via.bin.size != n * size) {
+	if (n > UINT32_MAX / size || o->via.bin.size != n * size) {
 		rec_seterr(rec, key, "wrong length: %u bytes, want %zu x %zu",
 		    o->via.bin.size, n, size);
 		return 0;
 	}
+	return 1;
+}
+
+static int
+getbin(Rec *rec, const char *key, void *out, size_t n, size_t size)
+{
+	if (!rec_bin_ok(rec, key, n, size))
+		return 0;
 	if (n)
-		memcpy(out, o->via.bin.ptr, n * size);
+		memcpy(out, find(rec->map, key)->via.bin.ptr, n * size);
 	return 1;
 }
 

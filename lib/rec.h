@@ -45,7 +45,9 @@ int64_t rec_int(Rec *rec, const char *key);
 double rec_num(Rec *rec, const char *key);                /* int or float */
 /* Copies a string into buf (NUL-terminated); error when it does not fit. */
 const char *rec_str(Rec *rec, const char *key, char *buf, size_t cap);
-/* Bulk little-endian payloads: the bin must hold exactly n elements. */
+/* Bulk little-endian payloads: the bin must hold exactly n elements of
+ * size bytes. rec_bin_ok only checks (sets the error), the others copy. */
+int rec_bin_ok(Rec *rec, const char *key, size_t n, size_t size);
 int rec_f32(Rec *rec, const char *key, float *out, size_t n);
 int rec_f64(Rec *rec, const char *key, double *out, size_t n);
 int rec_i32(Rec *rec, const char *key, int32_t *out, size_t n);
