@@ -144,12 +144,7 @@ do_slerp(char **files, int nf, int n)
 		if ((size_t)snprintf(out.id, sizeof(out.id), "%s~%s@t=%.4g", a.id, b.id, t) >=
 		    sizeof(out.id))
 			snprintf(out.id, sizeof(out.id), "interp@t=%.4g", t);
-		recw_begin(&w, "latent", 1, out.id);
-		recw_int(&w, "zdim", out.zdim);
-		recw_f64(&w, "qpm", out.qpm);
-		recw_f32s(&w, "mu", out.mu, out.zdim);
-		recw_f32s(&w, "sigma", out.sigma, out.zdim);
-		recw_f32s(&w, "z", out.z, out.zdim);
+		latent_begin(&w, &out);
 		recw_str(&w, "from", a.id);
 		recw_str(&w, "to", b.id);
 		recw_f64(&w, "t", t);
@@ -184,12 +179,7 @@ do_similar(char **files, int nf, double s, int count, uint64_t seed)
 			if ((size_t)snprintf(out.id, sizeof(out.id), "%s~similar-%02d", in.id, k + 1) >=
 			    sizeof(out.id))
 				snprintf(out.id, sizeof(out.id), "similar-%02d", k + 1);
-			recw_begin(&w, "latent", 1, out.id);
-			recw_int(&w, "zdim", out.zdim);
-			recw_f64(&w, "qpm", out.qpm);
-			recw_f32s(&w, "mu", out.mu, out.zdim);
-			recw_f32s(&w, "sigma", out.sigma, out.zdim);
-			recw_f32s(&w, "z", out.z, out.zdim);
+			latent_begin(&w, &out);
 			recw_f64(&w, "similarity", s);
 			recw_copy_except(&w, &rec, skip);
 			recw_end(&w, stdout);

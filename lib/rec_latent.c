@@ -92,7 +92,7 @@ latent_from_rec(Rec *rec, Latent *l)
 }
 
 void
-latent_write(RecWriter *w, const Latent *l, const Rec *src, FILE *out)
+latent_begin(RecWriter *w, const Latent *l)
 {
 	ENSURE(l->zdim >= 1 && l->zdim <= LAT_MAX_Z);
 	recw_begin(w, "latent", 1, l->id);
@@ -101,6 +101,12 @@ latent_write(RecWriter *w, const Latent *l, const Rec *src, FILE *out)
 	recw_f32s(w, "mu", l->mu, l->zdim);
 	recw_f32s(w, "sigma", l->sigma, l->zdim);
 	recw_f32s(w, "z", l->z, l->zdim);
+}
+
+void
+latent_write(RecWriter *w, const Latent *l, const Rec *src, FILE *out)
+{
+	latent_begin(w, l);
 	if (src)
 		recw_copy_except(w, src, latent_keys);
 	recw_end(w, out);

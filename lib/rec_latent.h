@@ -37,5 +37,8 @@ int latent_from_rec(Rec *rec, Latent *l);
  * pattern or a latent record; may be NULL) are copied through except
  * latent_keys. */
 void latent_write(RecWriter *w, const Latent *l, const Rec *src, FILE *out);
+/* The first part of latent_write: kind, v, id, zdim, qpm, mu, sigma, z;
+ * the caller adds keys and ends the record (recw_end). */
+void latent_begin(RecWriter *w, const Latent *l);
 
 #endif
