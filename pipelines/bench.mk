@@ -31,7 +31,7 @@ all: $(OBJ)/bench/vae-dump
 
 bench-torch:
 	@for p in $(BENCH_PRESETS); do for b in $(BENCH_BATCHES); do for t in $(BENCH_THREADS); do \
-		$(PYTHON_SYS) bench/vae_ref.py bench -p $$p -b $$b -t $$t -n $(BENCH_STEPS); done; done; done
+		OPENBLAS_NUM_THREADS=$$t $(PYTHON_SYS) bench/vae_ref.py bench -p $$p -b $$b -t $$t -n $(BENCH_STEPS); done; done; done
 
 bench-ref: $(OBJ)/bench/vae-dump
 	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
