@@ -20,7 +20,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(OPT) $(CFLAGS_WARN) \
 	-Ilib $(PKG_CFLAGS) $(CFLAGS)
-ALL_LDLIBS = $(PKG_LIBS) -lm $(LDLIBS)
+ALL_LDLIBS = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 
 # Build flavours write to their own folders: bin/ + obj/ by default,
 # build/asan/ for the sanitizer build (make asan).

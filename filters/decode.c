@@ -4,8 +4,10 @@
  * sampled at --temperature, with the latent's metadata. --teacher FILE
  * decodes teacher-forced on FILE's patterns instead (evaluation). */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ckpt.h"
 #include "rec_input.h"
@@ -17,7 +19,8 @@
 #define NB 64                     /* latents per decoder batch */
 #define MAX_SAMPLE 10000000
 
-static Vae m;
+static Vae m, m2;                 /* m2: same weights, own workspace */
+static int twocpu;                /* run the two halves of a batch at once */
 static RecHeld held[NB]; /* the records of the batch */
 static float *z;                  /* (NB, Z) */
 static float out[NB * VAE_T * VAE_O]; /* (NB, T, O) */
@@ -50,6 +53,57 @@ numarg(const char *s, const char *opt, double lo, double hi)
 	return v;
 }
 
+/* Half a batch, decoded by one thread with its own generator. */
+typedef struct {
+	Vae *m;
+	const float *z;                   /* (n, Z) */
+	const float *x;                   /* (n, T, O) --teacher targets, or NULL */
+	int n;
+	uint64_t rng;
+	float *out;                       /* (n, T, O) */
+} Half;
+
+static void *
+decode_half(void *arg)
+{
+	Half *h = arg;
+
+	if (h->x)
+		vae_decode_teacher(h->m, h->z, h->x, h->n, h->out);
+	else
+		vae_decode(h->m, h->z, h->n, temp, &h->rng, h->out);
+	return NULL;
+}
+
+/* Decode a batch: one of 32 or more is cut in two halves with generators
+ * of their own, decoded at once on two CPUs (one after the other on one
+ * CPU, with the same result): decode --sample 64 takes 35 ms instead of 52
+ * here. Teacher forcing cuts the same way, so its step 0 is bit for bit
+ * that of free decoding. */
+static void
+decode_batch(void)
+{
+	Half a = { &m, z, xt, nb / 2, drng, out }, b;
+	pthread_t t;
+	int threaded;
+
+	if (nb < 32) {
+		a.n = nb;
+		decode_half(&a);
+		drng = a.rng;
+		return;
+	}
+	b = (Half){ &m2, z + (size_t)a.n * m.cfg.z, xt ? xt + (size_t)a.n * VAE_T * VAE_O : NULL,
+	    nb - a.n, drng ^ 0x9e3779b97f4a7c15ull, out + (size_t)a.n * VAE_T * VAE_O };
+	threaded = twocpu && pthread_create(&t, NULL, decode_half, &b) == 0;
+	decode_half(&a);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		decode_half(&b);
+	drng = rng_next(&a.rng) ^ b.rng;
+}
+
 /* Decode the batch; src: the held latent records, or none (--sample). */
 static void
 flush(int src)
@@ -62,10 +116,7 @@ flush(int src)
 		return;
 	if (!winit++)
 		recw_init(&w);
-	if (teacher)
-		vae_decode_teacher(&m, z, xt, nb, out);
-	else
-		vae_decode(&m, z, nb, temp, &drng, out);
+	decode_batch();
 	for (int b = 0; b < nb; b++) {
 		memcpy(p.g, out + b * VAE_T * VAE_O, sizeof(p.g));
 		snprintf(p.id, sizeof(p.id), "%s", ids[b]);
@@ -171,6 +222,10 @@ main(int argc, char *argv[])
 	if (ckpt_open(&ck, path, 0, err, sizeof(err)) < 0)
 		eprintf("%s", err);
 	ckpt_model(&m, &ck, 0);
+	m2 = m;
+	m2.ws = NULL;
+	twocpu = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	nn_kernel_ok(); /* initialise the CPU check before any thread starts */
 	Z = m.cfg.z;
 	z = ereallocarray(NULL, (size_t)NB * Z, sizeof(float));
 	zrng = seed;
