@@ -258,6 +258,17 @@ class TorchVae(torch.nn.Module):
         return r / B + cfg['beta'] * klc.mean()
 
 
+def best_time(step, n):
+    """Seconds of the fastest of n calls of step, after one warm-up call."""
+    step()
+    best = 1e30
+    for _ in range(n):
+        t0 = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def bench(args):
     torch.set_num_threads(args.threads)
     if not args.explicit:
@@ -277,12 +288,7 @@ def bench(args):
             model(x).backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-        step()
-        best = 1e30
-        for _ in range(args.steps):
-            t0 = time.perf_counter()
-            step()
-            best = min(best, time.perf_counter() - t0)
+        best = best_time(step, args.steps)
         print('%-8s %5d %3d %8.1f %9.1f   (pytorch %s nn.LSTM, %d params)' %
               (args.preset, B, args.threads, B / best, 1e3 * best, torch.__version__,
                sum(p.numel() for p in model.parameters())))
@@ -321,12 +327,7 @@ def bench(args):
         torch.nn.utils.clip_grad_norm_(P.values(), 1.0)
         opt.step()
 
-    step()
-    best = 1e30
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        step()
-        best = min(best, time.perf_counter() - t0)
+    best = best_time(step, args.steps)
     print('%-8s %5d %3d %8.1f %9.1f   (pytorch %s, explicit model of this file)' %
           (args.preset, B, args.threads, B / best, 1e3 * best, torch.__version__))
     return 0
